@@ -6,6 +6,15 @@
 #include <cblas.h>
 #include <math.h>
 #include <string.h>
+#include <time.h>
+
+static double
+now_seconds (void)
+{
+  struct timespec ts;
+  clock_gettime (CLOCK_MONOTONIC, &ts);
+  return (double) ts.tv_sec + 1e-9 * (double) ts.tv_nsec;
+}
 
 PlNet *
 pl_net_new (const PlNetSpec *spec, guint64 seed)
@@ -96,6 +105,7 @@ pl_net_forward (PlNet *net, PlWorkspace *ws, const float *input, int B, int H, i
       const PlLayerSpec *layer = &spec->layers[l];
       PlShape in = ws->shapes[l], out = ws->shapes[l + 1];
       float *y = ws->acts[l];
+      double start = now_seconds ();
       if (layer->kind == PL_LAYER_CONV)
         {
           const PlParamSlot *slot = &net->slots[l];
@@ -107,6 +117,7 @@ pl_net_forward (PlNet *net, PlWorkspace *ws, const float *input, int B, int H, i
         }
       else
         pl_maxpool_forward (y, ws->argmax[l], x, in.channels * B, in.height, in.width, layer->k);
+      ws->forward_seconds[l] = now_seconds () - start;
       x = y;
     }
   return TRUE;
@@ -138,6 +149,7 @@ pl_net_backward (PlNet *net, PlWorkspace *ws, float *dinput)
       PlShape in = ws->shapes[l], out = ws->shapes[l + 1];
       const float *x = l == 0 ? ws->input : ws->acts[l - 1];
       float *dx = NULL;
+      double start = now_seconds ();
       if (l > 0 || dinput != NULL)
         {
           dx = d == ws->grad_a ? ws->grad_b : ws->grad_a;
@@ -155,6 +167,7 @@ pl_net_backward (PlNet *net, PlWorkspace *ws, float *dinput)
       else
         pl_maxpool_backward (dx, d, ws->argmax[l], in.channels * B, in.height, in.width,
                              layer->k);
+      ws->backward_seconds[l] = now_seconds () - start;
       d = dx;
     }
   if (dinput != NULL)

@@ -24,7 +24,7 @@ typedef struct {
 } PlMemoryEstimate;
 
 /* im2col scratch aims at this many floats (whole rows; at least one row). */
-#define PL_CONV_SCRATCH_TARGET_FLOATS ((gsize) 1 << 19)
+#define PL_CONV_SCRATCH_TARGET_FLOATS ((gsize) 1 << 21)
 
 typedef struct {
   int B, H, W;                             /* the shape laid out for; B = 0 before any */
@@ -37,6 +37,9 @@ typedef struct {
   float *grad_a, *grad_b;                  /* ping-pong dL/d(activation) */
   float *scratch;
   gsize scratch_floats;
+  /* wall time of each layer in the last forward and backward pass, in seconds */
+  double forward_seconds[PL_SPEC_MAX_LAYERS];
+  double backward_seconds[PL_SPEC_MAX_LAYERS];
   /* owned */
   void *arena;
   gsize arena_bytes;
