@@ -19,43 +19,75 @@ pl_conv_scratch_floats (int C, int k, int Wo, int rows)
   return (size_t) C * k * k * (size_t) Wo * (size_t) rows;
 }
 
-/* col [C·k·k, nrows·Wo] ← the input windows of output rows [g0, g0 + nrows). */
-static void
-im2col_band (float *col, const float *in, int g0, int nrows,
-             int B, int C, int H, int W, int k, int Ho, int Wo)
+/* One band of output rows of one layer. */
+typedef struct {
+  float *col;          /* scratch: [nb, Ckk] (forward) or [Ckk, nb] (backward) */
+  const float *in;     /* [C, B, H, W] */
+  float *din;          /* [C, B, H, W], backward only */
+  int g0, nrows, B, C, H, W, k, Ho, Wo;
+} Band;
+
+static inline const float *
+input_row (const Band *j, const float *base, int c, int g, int ki)
 {
-  size_t nb = (size_t) nrows * Wo;
-  for (int c = 0; c < C; c++)
+  int b = g / j->Ho, y = g % j->Ho;
+  return base + (((size_t) c * j->B + b) * j->H + y + ki) * j->W;
+}
+
+/* colT [nb, Ckk]: pixel-major columns, which OpenBLAS multiplies faster in the
+ * forward GEMM (measured: +20–40% for 16 and 32 filters). */
+static void
+im2col_pixel_major (const Band *j)
+{
+  int k = j->k, Ckk = j->C * k * k;
+  for (int r = 0; r < j->nrows; r++)
+    for (int x = 0; x < j->Wo; x++)
+      {
+        float *dst = j->col + ((gsize) r * j->Wo + x) * (gsize) Ckk;
+        for (int c = 0; c < j->C; c++)
+          for (int ki = 0; ki < k; ki++)
+            {
+              const float *src = input_row (j, j->in, c, j->g0 + r, ki) + x;
+              for (int kj = 0; kj < k; kj++)
+                *dst++ = src[kj];
+            }
+      }
+}
+
+/* col [Ckk, nb]: channel-major columns, for the backward GEMMs (where this
+ * orientation measured as fast or faster). */
+static void
+im2col_channel_major (const Band *j)
+{
+  int k = j->k;
+  gsize nb = (gsize) j->nrows * j->Wo;
+  for (gsize c = 0; c < (gsize) j->C; c++)
     for (int ki = 0; ki < k; ki++)
       for (int kj = 0; kj < k; kj++)
         {
-          float *dst = col + ((size_t) (c * k + ki) * k + kj) * nb;
-          for (int r = 0; r < nrows; r++)
-            {
-              int g = g0 + r, b = g / Ho, y = g % Ho;
-              const float *src = in + (((size_t) c * B + b) * H + y + ki) * W + kj;
-              memcpy (dst + (size_t) r * Wo, src, sizeof (float) * (size_t) Wo);
-            }
+          float *dst = j->col + ((c * k + ki) * k + kj) * nb;
+          for (int r = 0; r < j->nrows; r++)
+            memcpy (dst + (gsize) r * j->Wo, input_row (j, j->in, (int) c, j->g0 + r, ki) + kj,
+                    sizeof (float) * (gsize) j->Wo);
         }
 }
 
-/* din += col2im (dcol), the adjoint of im2col_band. */
+/* din += col2im (dcol [Ckk, nb]), the adjoint of im2col_channel_major. */
 static void
-col2im_band_add (float *din, const float *dcol, int g0, int nrows,
-                 int B, int C, int H, int W, int k, int Ho, int Wo)
+col2im_add (const Band *j)
 {
-  size_t nb = (size_t) nrows * Wo;
-  for (int c = 0; c < C; c++)
+  int k = j->k;
+  gsize nb = (gsize) j->nrows * j->Wo;
+  for (gsize c = 0; c < (gsize) j->C; c++)
     for (int ki = 0; ki < k; ki++)
       for (int kj = 0; kj < k; kj++)
         {
-          const float *src_row = dcol + ((size_t) (c * k + ki) * k + kj) * nb;
-          for (int r = 0; r < nrows; r++)
+          const float *src_row = j->col + ((c * k + ki) * k + kj) * nb;
+          for (int r = 0; r < j->nrows; r++)
             {
-              int g = g0 + r, b = g / Ho, y = g % Ho;
-              float *dst = din + (((size_t) c * B + b) * H + y + ki) * W + kj;
-              const float *src = src_row + (size_t) r * Wo;
-              for (int x = 0; x < Wo; x++)
+              float *dst = (float *) input_row (j, j->din, (int) c, j->g0 + r, ki) + kj;
+              const float *src = src_row + (gsize) r * j->Wo;
+              for (int x = 0; x < j->Wo; x++)
                 dst[x] += src[x];
             }
         }
@@ -68,6 +100,24 @@ band_rows (size_t scratch_floats, int C, int k, int Wo, int total_rows)
   size_t rows = scratch_floats / per_row;
   g_assert (rows >= 1); /* the workspace always provides at least one row */
   return (int) MIN (rows, (size_t) total_rows);
+}
+
+/* Sum of n floats: sixteen independent float lanes (which the compiler
+ * vectorises without reordering anything), then a double total. */
+static double
+sum_floats (const float *d, gsize n)
+{
+  float lanes[16] = { 0 };
+  gsize i = 0;
+  for (; i + 16 <= n; i += 16)
+    for (int l = 0; l < 16; l++)
+      lanes[l] += d[i + l];
+  double sum = 0.0;
+  for (; i < n; i++)
+    sum += d[i];
+  for (int l = 0; l < 16; l++)
+    sum += lanes[l];
+  return sum;
 }
 
 void
@@ -97,10 +147,11 @@ pl_conv_forward (float *out, const float *in, const float *weight, const float *
   for (int g0 = 0; g0 < total; g0 += rows)
     {
       int n = MIN (rows, total - g0), nb = n * Wo;
-      im2col_band (scratch, in, g0, n, B, C, H, W, k, Ho, Wo);
-      /* out[:, band] += W [F, Ckk] · col [Ckk, nb] */
-      cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, F, nb, Ckk,
-                   1.0f, weight, Ckk, scratch, nb, 1.0f, out + (size_t) g0 * Wo, (int) plane);
+      Band band = { scratch, in, NULL, g0, n, B, C, H, W, k, Ho, Wo };
+      im2col_pixel_major (&band);
+      /* out[:, band] += W [F, Ckk] · colT^T [Ckk, nb] */
+      cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, F, nb, Ckk,
+                   1.0f, weight, Ckk, scratch, Ckk, 1.0f, out + (size_t) g0 * Wo, (int) plane);
     }
 }
 
@@ -113,13 +164,7 @@ pl_conv_backward (float *din, float *dweight, float *dbias, const float *dout,
   size_t plane = (size_t) B * Ho * Wo;
 
   for (int f = 0; f < F; f++)
-    {
-      const float *d = dout + (size_t) f * plane;
-      double sum = 0.0;
-      for (size_t i = 0; i < plane; i++)
-        sum += d[i];
-      dbias[f] += (float) sum;
-    }
+    dbias[f] += (float) sum_floats (dout + (size_t) f * plane, plane);
 
   if (k == 1)
     {
@@ -138,7 +183,8 @@ pl_conv_backward (float *din, float *dweight, float *dbias, const float *dout,
     {
       int n = MIN (rows, total - g0), nb = n * Wo;
       const float *dband = dout + (size_t) g0 * Wo;
-      im2col_band (scratch, in, g0, n, B, C, H, W, k, Ho, Wo);
+      Band band = { scratch, in, din, g0, n, B, C, H, W, k, Ho, Wo };
+      im2col_channel_major (&band);
       /* dW [F, Ckk] += dout [F, nb] · col^T [nb, Ckk] */
       cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, F, Ckk, nb,
                    1.0f, dband, (int) plane, scratch, nb, 1.0f, dweight, Ckk);
@@ -147,7 +193,7 @@ pl_conv_backward (float *din, float *dweight, float *dbias, const float *dout,
       /* dcol [Ckk, nb] = W^T [Ckk, F] · dout [F, nb], reusing the scratch */
       cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, Ckk, nb, F,
                    1.0f, weight, Ckk, dband, (int) plane, 0.0f, scratch, nb);
-      col2im_band_add (din, scratch, g0, n, B, C, H, W, k, Ho, Wo);
+      col2im_add (&band);
     }
 }
 
