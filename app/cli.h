@@ -4,7 +4,15 @@
 
 #include <glib.h>
 
+#include "pl-dataset.h"
+
 int _pl_cli_info (int argc, char **argv);
+int _pl_cli_train (int argc, char **argv);
+int _pl_cli_predict (int argc, char **argv);
 
 /* Prints "patchlab-cli CMD: message" to stderr; returns the status to exit with. */
 int _pl_cli_fail (const char *command, int status, const char *format, ...) G_GNUC_PRINTF (3, 4);
+
+/* The dataset named by --data: "builtin" (or NULL), "fashion-mnist", or a folder. */
+PlDataset *_pl_cli_load_dataset (const char *source, guint64 seed, int n_train, int n_val,
+                                 int side, gboolean skip_bad, GError **error);

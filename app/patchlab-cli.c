@@ -12,6 +12,8 @@ typedef struct {
 } Command;
 
 static const Command commands[] = {
+  { "train", _pl_cli_train, "train a net on a dataset; history as CSV, a checkpoint" },
+  { "predict", _pl_cli_predict, "segment an image with a checkpoint" },
   { "info", _pl_cli_info, "receptive field, output size, FLOPs and memory of a net" },
 };
 

@@ -1,0 +1,18 @@
+/* pl-tsan.h — telling ThreadSanitizer about hand-offs it cannot see.
+ *
+ * GLib's mutexes and async queues synchronise through futexes inside an
+ * uninstrumented library, so TSan would report every command and snapshot handed
+ * between threads as a race. Instead of suppressing reports for our own code, the
+ * few hand-off points say what they do: RELEASE before publishing an object to
+ * another thread, ACQUIRE after receiving it. Outside TSan builds these are nothing. */
+#pragma once
+
+#if defined(__SANITIZE_THREAD__)
+void __tsan_acquire (void *addr);
+void __tsan_release (void *addr);
+#define PL_TSAN_ACQUIRE(addr) __tsan_acquire ((void *) (addr))
+#define PL_TSAN_RELEASE(addr) __tsan_release ((void *) (addr))
+#else
+#define PL_TSAN_ACQUIRE(addr) ((void) 0)
+#define PL_TSAN_RELEASE(addr) ((void) 0)
+#endif
