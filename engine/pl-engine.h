@@ -10,15 +10,18 @@
  *   pl-layers.h   the kernels: conv (im2col + sgemm), ReLU, max pool,
  *                 softmax cross-entropy with ignore label and keep mask, SGD.
  *   pl-cost.h     FLOPs per layer and the memory a pass will allocate.
+ *   pl-checkpoint.h  a net, its velocity and its knobs as one .safetensors file.
  *
  * Ownership: _new returns ownership (free with _free or g_autoptr); _get_ borrows.
  * Threading: a PlNet and a PlWorkspace belong to one thread at a time; nothing
- * here has global state except OpenBLAS's thread count (pl_engine_set_threads).
+ * here has global state except OpenBLAS's thread count (pl_engine_set_threads) and
+ * a checkpoint test hook.
  * Determinism: for a given seed and thread count, results are bit-identical.
- * Dependencies: GLib and OpenBLAS only; never GTK.
+ * Dependencies: GLib, json-glib (checkpoint headers) and OpenBLAS only; never GTK.
  */
 #pragma once
 
+#include "pl-checkpoint.h"
 #include "pl-cost.h"
 #include "pl-layers.h"
 #include "pl-net.h"
