@@ -5,6 +5,7 @@
 #include "pl-engine.h"
 #include "pl-image-io.h"
 
+#include <stdio.h>
 #include <string.h>
 
 /* NumPy's .npy format, version 1.0: magic, header length, a Python dict padded so

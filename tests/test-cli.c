@@ -69,7 +69,7 @@ test_train_save_predict (void)
       g_assert_cmpint (g_ascii_strtoll (cells[0], NULL, 10), ==, i);
       g_assert_true (isfinite (g_ascii_strtod (cells[1], NULL)));
       int side = (int) g_ascii_strtoll (cells[15], NULL, 10);
-      g_assert_cmpint (side, ==, i <= 20 ? 48 : 0);  /* the schedule took effect */
+      g_assert_cmpint (side, ==, (i < 20 ? 48 : 0));  /* "20:patch=0" applies from step 20 */
     }
 
   /* An image to segment: a built-in scene's labels as a palette PNG. */
@@ -99,7 +99,8 @@ test_train_save_predict (void)
   g_autofree char *npy_data = NULL;
   g_assert_true (g_file_get_contents (npy, &npy_data, &npy_len, NULL));
   g_assert_cmpmem (npy_data, 6, "\x93NUMPY", 6);
-  g_assert_nonnull (strstr (npy_data, "'shape': (4, 19, 19)"));  /* 96 px → 19 cells */
+  /* the dict follows the magic, version and length (which hold NUL bytes) */
+  g_assert_nonnull (strstr (npy_data + 10, "'shape': (4, 19, 19)"));  /* 96 px → 19 cells */
   g_assert_cmpuint (npy_len, ==, 128 + 4 * 4 * 19 * 19);
 
   const char *files[] = { ckpt, csv, image, labels, npy };
