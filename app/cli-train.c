@@ -136,7 +136,7 @@ _pl_cli_train (int argc, char **argv)
       "Draw B/p crops or images per step (the paper's Figure 5)", NULL },
     { "free-origin", 0, 0, G_OPTION_ARG_NONE, &free_origin,
       "Crop origins off the J grid", NULL },
-    { "lr", 0, 0, G_OPTION_ARG_DOUBLE, &knobs.lr, "Learning rate (default 0.05)", "LR" },
+    { "lr", 0, 0, G_OPTION_ARG_DOUBLE, &knobs.lr, "Learning rate (default 0.01)", "LR" },
     { "momentum", 0, 0, G_OPTION_ARG_DOUBLE, &knobs.momentum, "Momentum (default 0.9)", "M" },
     { "weight-decay", 0, 0, G_OPTION_ARG_DOUBLE, &knobs.weight_decay,
       "L2 weight decay (default 1e-4)", "WD" },

@@ -1,20 +1,21 @@
 /* pl-dataset-builtin.c — procedurally generated scenes of discs, squares and triangles.
  *
- * The point of this dataset is that receptive-field size matters. Every surface — each
- * background region and each object — draws its colour and texture from one and the same
- * distribution, and the background is cut into regions by straight boundaries, so a few
- * pixels around a point look alike whatever the class: a 5 px window sees a flat or textured
- * patch or a straight-ish edge in every class. Only the outline tells the classes apart
+ * The point of this dataset is that receptive-field size matters, and that the default
+ * net learns it within a few hundred steps. Backgrounds are darker than objects, so
+ * *finding* objects is a local cue any net picks up quickly. *Naming* them is not: discs,
+ * squares and triangles draw their colour and texture from one and the same distribution,
+ * and a few pixels inside any of them look alike. Only the outline tells them apart
  * (curved rim; four right-angled corners; three sharp corners), which a window of about
- * 24 px sees but which the interior of a big shape does not show locally.
+ * 24 px sees but a 5 px window does not. The background is cut into a few regions with
+ * straight boundaries so that edges alone do not mean "object".
  *
- * A quick check with the engine (whole-image SGD, 2000 steps of 8 scenes at 96², lr 0.05)
- * bears this out: a 5 px net ("c5x32 c1x32 c1x32 c1xK") stays at the all-background prior
- * (mIoU 0.19) while a 24 px net ("c3x32 c3x32 p2 c3x32 c3x32 p2 c3x64 c1xK") reaches 0.41
- * and is still improving.
+ * Measured with the engine (seed 1, 64 train scenes of 96², whole images, B = 4,
+ * lr 0.01, 400 steps): the default 24 px net reaches val accuracy 0.916 against a 0.847
+ * majority baseline and mIoU 0.44, still rising; a 5 px net ("c5x32 c1x32 c1x32 c1xK")
+ * stops at mIoU 0.38 — it finds the objects but cannot tell their shapes apart.
  *
- * Shapes are 10–40 px across at any side, so bigger scenes hold more of them. Everything is
- * drawn from PlRng streams split off the seed: one stream per scene, with train and val
+ * Shapes are 10–28 px across at any side, so bigger scenes hold more of them. Everything
+ * is drawn from PlRng streams split off the seed: one stream per scene, with train and val
  * streams separate, so a val scene does not change when n_train does.
  */
 #include "pl-dataset.h"
@@ -31,7 +32,13 @@ enum {
 };
 
 #define MIN_SHAPE 10.0f  /* px across */
-#define MAX_SHAPE 40.0f
+#define MAX_SHAPE 28.0f
+/* Backgrounds are darker than objects: finding objects is a local, easy cue;
+ * naming them (disc, square, triangle) needs their outline. */
+#define BACKGROUND_LO 0.0f
+#define BACKGROUND_HI 110.0f
+#define OBJECT_LO 130.0f
+#define OBJECT_HI 255.0f
 
 typedef enum {
   TEXTURE_FLAT,
@@ -48,8 +55,9 @@ typedef struct {
   float cos_a, sin_a, period, phase;
 } Surface;
 
+/* lo..hi is the range of the base colour's channels. */
 static void
-surface_init (Surface *s, PlRng *rng)
+surface_init (Surface *s, float lo, float hi, PlRng *rng)
 {
   float angle;
 
@@ -63,7 +71,7 @@ surface_init (Surface *s, PlRng *rng)
     }
   for (int c = 0; c < 3; c++)
     {
-      s->base[c] = 255.0f * pl_rng_uniform (rng);
+      s->base[c] = lo + (hi - lo) * pl_rng_uniform (rng);
       s->second[c] = CLAMP (s->base[c] + 60.0f * (2.0f * pl_rng_uniform (rng) - 1.0f), 0.0f,
                             255.0f);
     }
@@ -111,7 +119,7 @@ static void
 draw_background (PlSample *sample, float *canvas, PlRng *rng)
 {
   int side = sample->width;
-  int cell = 40 + (int) pl_rng_below (rng, 41);  /* 40–80 px: regions mostly bigger than shapes */
+  int cell = 48 + (int) pl_rng_below (rng, 49);  /* 48–96 px: regions bigger than shapes */
   int n_cells = side / cell + 1;
   float *seeds = g_new (float, (gsize) n_cells * n_cells * 2);     /* [cells, cells, 2] */
   Surface *surfaces = g_new (Surface, (gsize) n_cells * n_cells);  /* [cells, cells] */
@@ -120,7 +128,7 @@ draw_background (PlSample *sample, float *canvas, PlRng *rng)
     {
       seeds[2 * i + 0] = ((float) (i % n_cells) + pl_rng_uniform (rng)) * (float) cell;
       seeds[2 * i + 1] = ((float) (i / n_cells) + pl_rng_uniform (rng)) * (float) cell;
-      surface_init (&surfaces[i], rng);
+      surface_init (&surfaces[i], BACKGROUND_LO, BACKGROUND_HI, rng);
     }
   for (int y = 0; y < side; y++)
     for (int x = 0; x < side; x++)
@@ -160,7 +168,7 @@ draw_shape (PlSample *sample, float *canvas, PlRng *rng)
   Surface surface;
   int x0, x1, y0, y1;
 
-  surface_init (&surface, rng);
+  surface_init (&surface, OBJECT_LO, OBJECT_HI, rng);
   if (klass == CLASS_TRIANGLE)
     {
       /* Roughly equilateral with side `size`; jittered so that corners vary. */

@@ -17,7 +17,7 @@ pl_knobs_init_default (PlKnobs *knobs)
     .sampling = 1.0,
     .fixed_terms = FALSE,
     .free_origin = FALSE,
-    .lr = 0.05,
+    .lr = 0.01,
     .momentum = 0.9,
     .weight_decay = 1e-4,
   };
