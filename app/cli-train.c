@@ -61,42 +61,6 @@ print_progress (PlTrainer *trainer, gpointer data)
     }
 }
 
-static gboolean
-write_csv (const char *path, const PlSnapshot *s, GError **error)
-{
-  g_autoptr (GString) csv = g_string_new ("step,loss,accuracy,val_accuracy,val_miou,seconds,"
-                                          "net_seconds,elapsed,flops_forward,flops_backward,"
-                                          "pixels_pushed,pixels_covered,redundancy,cells,terms,"
-                                          "patch_side,crops,memory_bytes\n");
-  for (guint i = 0; i < pl_snapshot_get_history_length (s); i++)
-    {
-      const PlStepMetrics *m = pl_snapshot_get_metrics (s, i);
-      g_string_append_printf (csv, "%" G_GINT64_FORMAT ",%.9g,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,"
-                              "%.6g,%.6g,%" G_GINT64_FORMAT ",%" G_GINT64_FORMAT ",%.6g,"
-                              "%" G_GINT64_FORMAT ",%" G_GINT64_FORMAT ",%d,%d,%" G_GSIZE_FORMAT
-                              "\n", m->step, m->loss, m->accuracy, m->val_accuracy, m->val_miou,
-                              m->seconds, m->net_seconds, m->elapsed, m->flops_forward,
-                              m->flops_backward, m->pixels_pushed, m->pixels_covered,
-                              (double) m->pixels_pushed / (double) MAX (m->pixels_covered, 1),
-                              m->cells, m->terms, m->patch_side, m->n_crops, m->memory);
-    }
-  /* g_file_set_contents writes a temporary file and renames it: never half-written. */
-  return g_file_set_contents (path, csv->str, (gssize) csv->len, error);
-}
-
-static char *
-edit_log_text (const PlSnapshot *s)
-{
-  GString *text = g_string_new (NULL);
-  for (guint i = 0; i < pl_snapshot_get_n_edits (s); i++)
-    {
-      const PlKnobEdit *edit = pl_snapshot_get_edit (s, i);
-      g_autofree char *line = pl_knobs_to_string (&edit->knobs);
-      g_string_append_printf (text, "%s%" G_GINT64_FORMAT ":%s", i ? "," : "", edit->step, line);
-    }
-  return g_string_free (text, FALSE);
-}
-
 typedef struct {
   const char *path;
   PlCheckpointMeta *meta;
@@ -105,7 +69,7 @@ typedef struct {
 } SaveJob;
 
 static void
-save_on_worker (const PlNet *net, gpointer data)
+save_on_worker (PlNet *net, gpointer data)
 {
   SaveJob *job = data;
   job->ok = pl_checkpoint_save (job->path, net, job->meta, TRUE, &job->error);
@@ -230,7 +194,7 @@ _pl_cli_train (int argc, char **argv)
               "val mIoU %.3f  majority baseline %.3f  %.1f s\n", last->step, last->loss,
               last->accuracy, val_acc, val_iou, baseline, last->elapsed);
     }
-  if (csv != NULL && !write_csv (csv, s, &error))
+  if (csv != NULL && !pl_snapshot_write_csv (s, csv, &error))
     {
       status = 1;
       _pl_cli_fail ("train", 1, "%s", error->message);
@@ -239,7 +203,7 @@ _pl_cli_train (int argc, char **argv)
   if (save != NULL)
     {
       const PlKnobs *k = pl_snapshot_get_knobs (s);
-      g_autofree char *history = edit_log_text (s);
+      g_autofree char *history = pl_snapshot_dup_edit_log (s);
       PlCheckpointMeta meta = {
         .class_names = class_names,
         .dataset = description,

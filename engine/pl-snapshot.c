@@ -183,3 +183,39 @@ pl_snapshot_dup_schedule (const PlSnapshot *s)
     }
   return schedule;
 }
+
+char *
+pl_snapshot_dup_edit_log (const PlSnapshot *s)
+{
+  GString *text = g_string_new (NULL);
+  for (guint i = 0; i < s->edits->len; i++)
+    {
+      const PlKnobEdit *edit = &g_array_index (s->edits, PlKnobEdit, i);
+      g_autofree char *line = pl_knobs_to_string (&edit->knobs);
+      g_string_append_printf (text, "%s%" G_GINT64_FORMAT ":%s", i ? "," : "", edit->step, line);
+    }
+  return g_string_free (text, FALSE);
+}
+
+gboolean
+pl_snapshot_write_csv (const PlSnapshot *s, const char *path, GError **error)
+{
+  g_autoptr (GString) csv = g_string_new ("step,loss,accuracy,val_accuracy,val_miou,seconds,"
+                                          "net_seconds,elapsed,flops_forward,flops_backward,"
+                                          "pixels_pushed,pixels_covered,redundancy,cells,terms,"
+                                          "patch_side,crops,memory_bytes\n");
+  for (guint i = 0; i < s->history_length; i++)
+    {
+      const PlStepMetrics *m = pl_snapshot_get_metrics (s, i);
+      g_string_append_printf (csv, "%" G_GINT64_FORMAT ",%.9g,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,"
+                              "%.6g,%.6g,%" G_GINT64_FORMAT ",%" G_GINT64_FORMAT ",%.6g,"
+                              "%" G_GINT64_FORMAT ",%" G_GINT64_FORMAT ",%d,%d,%" G_GSIZE_FORMAT
+                              "\n", m->step, m->loss, m->accuracy, m->val_accuracy, m->val_miou,
+                              m->seconds, m->net_seconds, m->elapsed, m->flops_forward,
+                              m->flops_backward, m->pixels_pushed, m->pixels_covered,
+                              (double) m->pixels_pushed / (double) MAX (m->pixels_covered, 1),
+                              m->cells, m->terms, m->patch_side, m->n_crops, m->memory);
+    }
+  /* g_file_set_contents writes a temporary file and renames it: never half-written. */
+  return g_file_set_contents (path, csv->str, (gssize) csv->len, error);
+}

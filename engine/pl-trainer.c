@@ -28,7 +28,7 @@ typedef struct {
   CommandKind kind;
   PlKnobs knobs;
   int image;
-  void (*func) (const PlNet *net, gpointer data);
+  void (*func) (PlNet *net, gpointer data);
   gpointer data;
   GAsyncQueue *reply;  /* CMD_CALL and CMD_SYNC: the caller waits on it */
 } Command;
@@ -488,6 +488,11 @@ handle (PlTrainer *t, Command *cmd)
       break;
     case CMD_CALL:
       cmd->func (t->net, cmd->data);
+      /* The weights may have changed: the last good copy and the preview follow. */
+      memcpy (t->good_params, t->net->params, sizeof (float) * t->net->n_params);
+      memcpy (t->good_velocity, t->net->velocity, sizeof (float) * t->net->n_params);
+      if (t->options.preview_interval >= 0)
+        update_preview (t);
       break;
     case CMD_SYNC:
       break;
@@ -495,7 +500,7 @@ handle (PlTrainer *t, Command *cmd)
       keep_going = FALSE;
       break;
     }
-  if (keep_going && cmd->kind != CMD_CALL)
+  if (keep_going)
     publish (t);
   return keep_going;
 }
@@ -732,7 +737,7 @@ pl_trainer_get_memory_budget (PlTrainer *t)
 }
 
 void
-pl_trainer_call (PlTrainer *t, void (*func) (const PlNet *net, gpointer data), gpointer data)
+pl_trainer_call (PlTrainer *t, void (*func) (PlNet *net, gpointer data), gpointer data)
 {
   Command *c = g_new0 (Command, 1);
   c->kind = CMD_CALL;

@@ -99,9 +99,10 @@ gsize pl_trainer_estimate_memory (PlTrainer *trainer, const PlKnobs *knobs);
 gsize pl_trainer_get_memory_budget (PlTrainer *trainer);
 
 /* Runs func (net, data) on the worker between steps and waits for it: a consistent
- * view of the weights (e.g. to save a checkpoint). Blocks the caller; from a UI, call
- * it in a GTask thread. */
-void pl_trainer_call (PlTrainer *trainer, void (*func) (const PlNet *net, gpointer data),
+ * view of the weights, to save a checkpoint or to load one (func may change the
+ * parameters and velocity in place; the preview is refreshed afterwards). Blocks the
+ * caller; from a UI, call it in a GTask thread. */
+void pl_trainer_call (PlTrainer *trainer, void (*func) (PlNet *net, gpointer data),
                       gpointer data);
 
 /* Blocks until the worker has handled every command sent so far and published. */
@@ -140,6 +141,10 @@ const char *pl_snapshot_get_message (const PlSnapshot *snapshot, guint *serial);
 
 /* The edit log as a schedule (the first entry's knobs are the run's start). */
 GArray *pl_snapshot_dup_schedule (const PlSnapshot *snapshot);
+/* The edit log as text: "1:patch=0,batch=4,…,120:patch=48,…" (a valid schedule). */
+char   *pl_snapshot_dup_edit_log (const PlSnapshot *snapshot);
+/* Writes the per-step history as CSV (header + one line per step), atomically. */
+gboolean pl_snapshot_write_csv (const PlSnapshot *snapshot, const char *path, GError **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (PlSnapshot, pl_snapshot_unref)
 

@@ -311,7 +311,7 @@ test_snapshots_reach_a_main_context (void)
 }
 
 static void
-check_finite (const PlNet *net, gpointer data)
+check_finite (PlNet *net, gpointer data)
 {
   for (gsize i = 0; i < net->n_params; i++)
     *(gboolean *) data &= isfinite (net->params[i]);
