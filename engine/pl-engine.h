@@ -17,6 +17,7 @@
  *   PlSampler        one step's crops or whole images, labels at receptive-field
  *                    centres, keep masks, redundancy counts.
  *   PlTrainer        a run on a worker thread: commands in, PlSnapshot out.
+ *   PlStepGate       runs compared side by side take turns, one step each.
  *   pl-evaluate.h    whole-image inference, pixel accuracy and mean IoU.
  *   pl-checkpoint.h  a net, its velocity and its knobs as one .safetensors file.
  *
@@ -42,5 +43,6 @@
 #include "pl-rng.h"
 #include "pl-sampler.h"
 #include "pl-spec.h"
+#include "pl-step-gate.h"
 #include "pl-trainer.h"
 #include "pl-workspace.h"

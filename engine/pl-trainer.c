@@ -71,19 +71,16 @@ struct _PlTrainer {
   GSource *pending;        /* the one pending notification; guarded by lock */
 };
 
-/* t->lock, with the hand-off made visible to ThreadSanitizer (see pl-tsan.h). */
 static void
 lock (PlTrainer *t)
 {
-  g_mutex_lock (&t->lock);
-  PL_TSAN_ACQUIRE (&t->lock);
+  pl_mutex_lock (&t->lock);
 }
 
 static void
 unlock (PlTrainer *t)
 {
-  PL_TSAN_RELEASE (&t->lock);
-  g_mutex_unlock (&t->lock);
+  pl_mutex_unlock (&t->lock);
 }
 
 static double
@@ -347,6 +344,9 @@ static void
 run_step (PlTrainer *t)
 {
   apply_schedule (t);
+  /* With a gate, this run's step waits for its turn; its clock starts after. */
+  if (t->options.gate != NULL)
+    pl_step_gate_enter (t->options.gate);
   double t0 = now ();
   const PlBatch *batch = pl_sampler_draw (t->sampler, &t->knobs, &t->rng);
   double t_net = now ();
@@ -380,6 +380,8 @@ run_step (PlTrainer *t)
   double loss = batch->terms > 0 ? loss_sum / (double) batch->terms : NAN;
 
   gboolean finite = batch->terms == 0 || (isfinite (loss) && all_finite (net->grads, net->n_params));
+  if (!finite && t->options.gate != NULL)
+    pl_step_gate_leave (t->options.gate);
   if (!finite)
     {
       memcpy (net->params, t->good_params, sizeof (float) * net->n_params);
@@ -405,6 +407,8 @@ run_step (PlTrainer *t)
       pl_net_sgd_step (net, &sgd);
     }
   double t1 = now ();
+  if (t->options.gate != NULL)
+    pl_step_gate_leave (t->options.gate);
 
   t->step++;
   t->elapsed += t1 - t0;
@@ -425,6 +429,7 @@ run_step (PlTrainer *t)
     .seconds = t1 - t0,
     .net_seconds = t1 - t_net,
     .elapsed = t->elapsed,
+    .started = t0,
     .memory = mem.total,
     .val_accuracy = NAN,
     .val_miou = NAN,
@@ -621,6 +626,8 @@ pl_trainer_new (PlDataset *dataset, const PlNetSpec *spec, const PlKnobs *knobs,
     }
   if (t->options.context != NULL)
     g_main_context_ref (t->options.context);
+  if (t->options.gate != NULL)
+    pl_step_gate_ref (t->options.gate);
   t->knobs = *knobs;
   t->net = pl_net_new (spec, options->seed);
   t->ws = pl_workspace_new ();
@@ -672,6 +679,7 @@ pl_trainer_free (PlTrainer *t)
     }
   if (t->options.context != NULL)
     g_main_context_unref (t->options.context);
+  pl_step_gate_unref (t->options.gate);
   pl_snapshot_unref (t->snapshot);
   _pl_preview_unref (t->preview);
   pl_sampler_free (t->sampler);

@@ -16,6 +16,7 @@
 #include "pl-knobs.h"
 #include "pl-net.h"
 #include "pl-sampler.h"
+#include "pl-step-gate.h"
 
 G_BEGIN_DECLS
 
@@ -48,6 +49,7 @@ typedef struct {
   double seconds;          /* wall time of the step: sampling, passes, update */
   double net_seconds;      /* of which forward + loss + backward + update */
   double elapsed;          /* training time since the run began (pauses excluded) */
+  double started;          /* when the step began, on the monotonic clock (s) */
   gsize memory;            /* estimated bytes for this step's knobs */
   double val_accuracy;     /* NaN unless the run was validated after this step */
   double val_miou;
@@ -70,6 +72,7 @@ typedef struct {
   const GArray *schedule;   /* PlScheduleEntry, copied; NULL none */
   gint64 max_steps;         /* the run stops after this step; 0 no limit */
   double publish_interval;  /* seconds between snapshots while running (default 1/30) */
+  PlStepGate *gate;         /* shared with runs compared side by side; NULL: none */
   GMainContext *context;    /* where notify runs; NULL: no notifications */
   PlTrainerNotify notify;
   gpointer notify_data;

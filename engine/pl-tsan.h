@@ -16,3 +16,28 @@ void __tsan_release (void *addr);
 #define PL_TSAN_ACQUIRE(addr) ((void) 0)
 #define PL_TSAN_RELEASE(addr) ((void) 0)
 #endif
+
+#include <glib.h>
+
+/* A GMutex and GCond with their hand-offs annotated. */
+static inline void
+pl_mutex_lock (GMutex *mutex)
+{
+  g_mutex_lock (mutex);
+  PL_TSAN_ACQUIRE (mutex);
+}
+
+static inline void
+pl_mutex_unlock (GMutex *mutex)
+{
+  PL_TSAN_RELEASE (mutex);
+  g_mutex_unlock (mutex);
+}
+
+static inline void
+pl_cond_wait (GCond *cond, GMutex *mutex)
+{
+  PL_TSAN_RELEASE (mutex);
+  g_cond_wait (cond, mutex);
+  PL_TSAN_ACQUIRE (mutex);
+}

@@ -378,6 +378,72 @@ test_memory_guard (void)
   g_assert_error (error2, PL_TRAINER_ERROR, PL_TRAINER_ERROR_MEMORY);
 }
 
+/* Two runs sharing a gate never step at the same time, and take turns. */
+static void
+test_gate_interleaves_runs (void)
+{
+  g_autoptr (PlStepGate) gate = pl_step_gate_new ();
+  PlKnobs patches, whole;
+  base_knobs (&patches);
+  base_knobs (&whole);
+  whole.patch = 0;
+  PlTrainerOptions options;
+  pl_trainer_options_init (&options);
+  options.max_steps = 40;
+  options.gate = gate;
+  PlTrainer *a = new_trainer (&patches, &options), *b = new_trainer (&whole, &options);
+  pl_trainer_start (a);
+  pl_trainer_start (b);
+  g_autoptr (PlSnapshot) sa = wait_for_state (a, PL_TRAINER_STOPPED);
+  g_autoptr (PlSnapshot) sb = wait_for_state (b, PL_TRAINER_STOPPED);
+  /* Steps as intervals [started, started + seconds): no two overlap. */
+  for (guint i = 0; i < 40; i++)
+    for (guint j = 0; j < 40; j++)
+      {
+        const PlStepMetrics *x = pl_snapshot_get_metrics (sa, i), *y = pl_snapshot_get_metrics (sb, j);
+        gboolean apart = x->started + x->seconds <= y->started + 1e-6
+                         || y->started + y->seconds <= x->started + 1e-6;
+        if (!apart)
+          g_error ("step %u of run A overlaps step %u of run B", i + 1, j + 1);
+      }
+  /* Both make progress while both run. (They need not move in lockstep: a run's
+   * preview and snapshots happen outside its turn, and a run that is not waiting lets
+   * the other go on.) */
+  double both_from = MAX (pl_snapshot_get_metrics (sa, 0)->started,
+                          pl_snapshot_get_metrics (sb, 0)->started);
+  double both_until = MIN (pl_snapshot_get_metrics (sa, 39)->started,
+                           pl_snapshot_get_metrics (sb, 39)->started);
+  guint ahead = 0, compared = 0;
+  for (guint i = 0; i < 40; i++)
+    {
+      double when = pl_snapshot_get_metrics (sa, i)->started;
+      if (when < both_from || when > both_until)
+        continue;
+      compared++;
+      guint a_done = 0, b_done = 0;
+      for (guint j = 0; j < 40; j++)
+        {
+          a_done += pl_snapshot_get_metrics (sa, j)->started < when
+                    && pl_snapshot_get_metrics (sa, j)->started >= both_from;
+          b_done += pl_snapshot_get_metrics (sb, j)->started < when
+                    && pl_snapshot_get_metrics (sb, j)->started >= both_from;
+        }
+      ahead = MAX (ahead, (guint) ABS ((int) a_done - (int) b_done));
+    }
+  guint b_steps = 0;
+  for (guint j = 0; j < 40; j++)
+    {
+      double when = pl_snapshot_get_metrics (sb, j)->started;
+      b_steps += when >= both_from && when <= both_until;
+    }
+  g_test_message ("while both ran: %u steps of run A, %u of run B, at most %u apart", compared,
+                  b_steps, ahead);
+  g_assert_cmpuint (compared, >=, 10);
+  g_assert_cmpuint (b_steps, >=, 10);
+  pl_trainer_free (a);
+  pl_trainer_free (b);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -387,5 +453,6 @@ main (int argc, char **argv)
   g_test_add_func ("/trainer/snapshots-reach-a-main-context", test_snapshots_reach_a_main_context);
   g_test_add_func ("/trainer/divergence", test_divergence_pauses_and_restores);
   g_test_add_func ("/trainer/memory-guard", test_memory_guard);
+  g_test_add_func ("/trainer/gate-interleaves-runs", test_gate_interleaves_runs);
   return g_test_run ();
 }
