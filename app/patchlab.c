@@ -3,13 +3,19 @@
  *   patchlab                                  the window
  *   patchlab --screenshot out.png [--steps N] [--preset patchwise|fcn|sampled] [--part NAME]
  *                                             train N steps headlessly, write a PNG, quit
+ *   patchlab --compare patch-vs-fcn|fig5      also open the side-by-side comparison (with
+ *                                             --screenshot: N steps of each run, its PNG)
  */
 #include <gtk/gtk.h>
 
+#include "pl-compare-window.h"
+#include "pl-widget-png.h"
 #include "pl-window.h"
 
 typedef struct {
   char *screenshot;
+  char *compare;
+  PlCompareWindow *compare_window;
   char *preset;
   char *part;
   int steps;
@@ -55,6 +61,41 @@ quit_activated (GSimpleAction *action, GVariant *param, gpointer app)
 /* Screenshot mode: wait until the run reached its step and the preview shows it,
  * let two frames paint, then write the PNG and quit. */
 static gboolean
+compare_done (Options *o)
+{
+  for (int i = 0; pl_compare_window_get_trainer (o->compare_window, i) != NULL; i++)
+    {
+      g_autoptr (PlSnapshot) s = pl_trainer_dup_snapshot (pl_compare_window_get_trainer (o->compare_window, i));
+      if (pl_snapshot_get_step (s) < o->steps)
+        return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+compare_screenshot_tick (GtkWidget *widget, GdkFrameClock *clock, gpointer data)
+{
+  Options *o = data;
+  if (!compare_done (o))
+    {
+      o->frames = 0;
+      return G_SOURCE_CONTINUE;
+    }
+  /* The window refreshes on a 200 ms timer: give it a few frames past that. */
+  if (++o->frames < 30)
+    return G_SOURCE_CONTINUE;
+  g_autoptr (GError) error = NULL;
+  if (!pl_widget_save_png (widget, o->screenshot, &error))
+    {
+      g_printerr ("patchlab: %s\n", error->message);
+      o->status = 1;
+    }
+  gtk_window_destroy (GTK_WINDOW (o->compare_window));
+  gtk_window_destroy (GTK_WINDOW (o->window));
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
 screenshot_tick (GtkWidget *widget, GdkFrameClock *clock, gpointer data)
 {
   Options *o = data;
@@ -83,9 +124,26 @@ on_activate (GApplication *app, Options *o)
   if (o->preset != NULL)
     pl_window_apply_preset (window, o->preset);
   gtk_window_present (GTK_WINDOW (window));
+  if (o->compare != NULL)
+    {
+      o->compare_window = pl_compare_window_new (GTK_WINDOW (window));
+      pl_compare_window_set_comparison (o->compare_window, g_str_equal (o->compare, "fig5")
+                                                             ? PL_COMPARE_FIGURE5
+                                                             : PL_COMPARE_PATCH_VS_FCN);
+      gtk_window_present (GTK_WINDOW (o->compare_window));
+    }
   if (o->screenshot == NULL)
     return;
   pl_window_set_quiet_close (window, TRUE);
+  if (o->compare_window != NULL)
+    {
+      for (int i = 0; pl_compare_window_get_trainer (o->compare_window, i) != NULL; i++)
+        for (int s = 0; s < o->steps; s++)
+          pl_trainer_step (pl_compare_window_get_trainer (o->compare_window, i));
+      gtk_widget_add_tick_callback (GTK_WIDGET (o->compare_window), compare_screenshot_tick, o,
+                                    NULL);
+      return;
+    }
   PlTrainer *trainer = pl_window_get_trainer (window);
   for (int i = 0; i < o->steps; i++)
     pl_trainer_step (trainer);
@@ -103,6 +161,12 @@ on_options (GApplication *app, GVariantDict *dict, Options *o)
   if (o->steps < 0 || o->steps > 100000)
     {
       g_printerr ("patchlab: --steps must be between 0 and 100000\n");
+      return 2;
+    }
+  if (o->compare != NULL && !g_str_equal (o->compare, "patch-vs-fcn")
+      && !g_str_equal (o->compare, "fig5"))
+    {
+      g_printerr ("patchlab: --compare is patch-vs-fcn or fig5\n");
       return 2;
     }
   if (o->preset != NULL && !g_str_equal (o->preset, "patchwise") && !g_str_equal (o->preset, "fcn")
@@ -126,6 +190,8 @@ main (int argc, char **argv)
     { "steps", 'n', 0, G_OPTION_ARG_INT, &o.steps, "Steps to train before the screenshot", "N" },
     { "preset", 'p', 0, G_OPTION_ARG_STRING, &o.preset,
       "Start from a preset: patchwise, fcn or sampled", "NAME" },
+    { "compare", 0, 0, G_OPTION_ARG_STRING, &o.compare,
+      "Open the side-by-side comparison: patch-vs-fcn or fig5", "NAME" },
     { "part", 0, 0, G_OPTION_ARG_STRING, &o.part,
       "Screenshot one part: input, probability, argmax or loss", "NAME" },
     { NULL }
@@ -141,5 +207,6 @@ main (int argc, char **argv)
   g_free (o.screenshot);
   g_free (o.preset);
   g_free (o.part);
+  g_free (o.compare);
   return status != 0 ? status : o.status;
 }

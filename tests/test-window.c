@@ -4,9 +4,11 @@
  * window closes cleanly in the middle of a run. */
 #include <gtk/gtk.h>
 
+#include "pl-compare-window.h"
 #include "pl-window.h"
 
 #include <glib/gstdio.h>
+#include <math.h>
 #include <string.h>
 
 /* Runs the main loop until cond (data) holds; fails after `seconds`. */
@@ -163,6 +165,53 @@ test_closes_cleanly_mid_run (void)
   g_assert_null (window);  /* disposed: its trainer was stopped and freed */
 }
 
+static gboolean
+all_runs_stepped (gpointer data)
+{
+  PlCompareWindow *compare = data;
+  for (int i = 0; pl_compare_window_get_trainer (compare, i) != NULL; i++)
+    {
+      g_autoptr (PlSnapshot) s = pl_trainer_dup_snapshot (pl_compare_window_get_trainer (compare, i));
+      if (pl_snapshot_get_step (s) < 12)
+        return FALSE;
+    }
+  return TRUE;
+}
+
+/* Compare mode: the Figure 5 arms start, run side by side, keep the expected number of
+ * loss terms fixed (images per step × 1/p), and stop cleanly when the window goes. */
+static void
+test_compare_mode (void)
+{
+  PlCompareWindow *compare = pl_compare_window_new (NULL);
+  pl_compare_window_set_comparison (compare, PL_COMPARE_FIGURE5);
+  gtk_window_present (GTK_WINDOW (compare));
+  g_assert_nonnull (pl_compare_window_get_trainer (compare, 2));
+  g_assert_null (pl_compare_window_get_trainer (compare, 3));
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (compare), "compare.toggle", NULL));
+  wait_until (all_runs_stepped, compare, 120, "every run to take 12 steps");
+
+  double terms[3];
+  for (int i = 0; i < 3; i++)
+    {
+      g_autoptr (PlSnapshot) s = pl_trainer_dup_snapshot (pl_compare_window_get_trainer (compare, i));
+      gint64 sum = 0;
+      for (guint k = 0; k < 12; k++)
+        sum += pl_snapshot_get_metrics (s, k)->terms;
+      terms[i] = sum / 12.0;
+      g_test_message ("arm %d: p = %.2f, %.0f loss terms per step", i,
+                      pl_snapshot_get_knobs (s)->sampling, terms[i]);
+    }
+  g_assert_cmpfloat (fabs (terms[1] / terms[0] - 1), <, 0.25);
+  g_assert_cmpfloat (fabs (terms[2] / terms[0] - 1), <, 0.25);
+
+  g_object_add_weak_pointer (G_OBJECT (compare), (gpointer *) &compare);
+  gtk_window_destroy (GTK_WINDOW (compare));  /* while the runs are going */
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  g_assert_null (compare);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -170,5 +219,6 @@ main (int argc, char **argv)
   gtk_init ();
   g_test_add_func ("/window/opens-trains-and-changes-knobs", test_opens_trains_and_changes_knobs);
   g_test_add_func ("/window/closes-cleanly-mid-run", test_closes_cleanly_mid_run);
+  g_test_add_func ("/window/compare-mode", test_compare_mode);
   return g_test_run ();
 }

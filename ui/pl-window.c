@@ -6,9 +6,12 @@
  */
 #include "pl-window.h"
 
+#include "pl-compare-window.h"
+#include "pl-ema.h"
 #include "pl-image-view.h"
 #include "pl-plot-view.h"
 #include "pl-resources.h"
+#include "pl-widget-png.h"
 
 #include <glib/gstdio.h>
 #include <math.h>
@@ -379,23 +382,6 @@ describe_edit (const PlKnobs *a, const PlKnobs *b)
   return g_string_free (s, FALSE);
 }
 
-/* An exponential moving average with Adam's bias correction, so that the first
- * steps are not dragged towards the very first value. NaN inputs are skipped. */
-typedef struct {
-  double beta, sum, weight;
-} Ema;
-
-static double
-ema_add (Ema *e, double v)
-{
-  if (isfinite (v))
-    {
-      e->sum = e->beta * e->sum + (1 - e->beta) * v;
-      e->weight = e->beta * e->weight + (1 - e->beta);
-    }
-  return e->weight > 0 ? e->sum / e->weight : NAN;
-}
-
 static void
 update_plots (PlWindow *self, PlSnapshot *s)
 {
@@ -408,17 +394,17 @@ update_plots (PlWindow *self, PlSnapshot *s)
   g_autofree double *val = g_new (double, MAX (n, 1));
   g_autofree double *iou = g_new (double, MAX (n, 1));
   g_autofree double *speed = g_new (double, MAX (n, 1));
-  Ema ema_loss = { 0.95 }, ema_acc = { 0.95 }, ema_speed = { 0.9 };
+  PlEma ema_loss = { 0.95 }, ema_acc = { 0.95 }, ema_speed = { 0.9 };
   for (guint i = 0; i < n; i++)
     {
       const PlStepMetrics *m = pl_snapshot_get_metrics (s, i);
       x[i] = by_time ? m->elapsed : (double) m->step;
       loss[i] = m->loss;
-      smooth[i] = ema_add (&ema_loss, m->loss);
-      acc[i] = ema_add (&ema_acc, m->accuracy);
+      smooth[i] = pl_ema_add (&ema_loss, m->loss);
+      acc[i] = pl_ema_add (&ema_acc, m->accuracy);
       val[i] = m->val_accuracy;
       iou[i] = m->val_miou;
-      speed[i] = ema_add (&ema_speed, m->seconds > 0 ? m->pixels_pushed / m->seconds / 1e6 : NAN);
+      speed[i] = pl_ema_add (&ema_speed, m->seconds > 0 ? m->pixels_pushed / m->seconds / 1e6 : NAN);
     }
   /* Validation points only where they exist: compact them (NaN would break lines). */
   g_autofree double *vx = g_new (double, MAX (n, 1));
@@ -1102,6 +1088,13 @@ action_export_plot (GtkWidget *widget, const char *name, GVariant *param)
 }
 
 static void
+action_compare (GtkWidget *widget, const char *name, GVariant *param)
+{
+  PlCompareWindow *compare = pl_compare_window_new (GTK_WINDOW (widget));
+  gtk_window_present (GTK_WINDOW (compare));
+}
+
+static void
 action_export_csv (GtkWidget *widget, const char *name, GVariant *param)
 {
   choose_file (PL_WINDOW (widget), "Export History", GTK_FILE_CHOOSER_ACTION_SAVE,
@@ -1171,35 +1164,7 @@ pl_window_save_png (PlWindow *self, const char *part, const char *path, GError *
       else if (g_str_equal (part, "loss"))
         widget = GTK_WIDGET (self->loss_plot);
     }
-  int width = gtk_widget_get_width (widget), height = gtk_widget_get_height (widget);
-  if (width <= 0 || height <= 0)
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s: the window is not shown yet",
-                   path);
-      return FALSE;
-    }
-  g_autoptr (GdkPaintable) paintable = gtk_widget_paintable_new (widget);
-  g_autoptr (GtkSnapshot) snapshot = gtk_snapshot_new ();
-  gdk_paintable_snapshot (paintable, GDK_SNAPSHOT (snapshot), width, height);
-  g_autoptr (GskRenderNode) node = gtk_snapshot_free_to_node (g_steal_pointer (&snapshot));
-  if (node == NULL)
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s: nothing was drawn", path);
-      return FALSE;
-    }
-  GskRenderer *renderer = gtk_native_get_renderer (gtk_widget_get_native (GTK_WIDGET (self)));
-  g_autoptr (GdkTexture) texture = gsk_renderer_render_texture (
-    renderer, node, &GRAPHENE_RECT_INIT (0, 0, width, height));
-  /* gdk_texture_save_to_png writes in place; write beside and rename, so a failure
-   * never leaves half a file at path. */
-  g_autofree char *tmp = g_strdup_printf ("%s.tmp-%d", path, (int) getpid ());
-  if (!gdk_texture_save_to_png (texture, tmp) || g_rename (tmp, path) != 0)
-    {
-      g_unlink (tmp);
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s: could not write the PNG", path);
-      return FALSE;
-    }
-  return TRUE;
+  return pl_widget_save_png (widget, path, error);
 }
 
 /* ---- life cycle ---- */
@@ -1284,6 +1249,7 @@ pl_window_class_init (PlWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.open-dataset", NULL, action_open_dataset);
   gtk_widget_class_install_action (widget_class, "win.export-plot", "s", action_export_plot);
   gtk_widget_class_install_action (widget_class, "win.export-csv", NULL, action_export_csv);
+  gtk_widget_class_install_action (widget_class, "win.compare", NULL, action_compare);
 }
 
 static void
