@@ -220,6 +220,24 @@ draw_field (cairo_t *cr, const PlScene *s, PlSceneTransform t)
   cairo_rectangle (cr, t.x + cx * t.scale, t.y + cy * t.scale, MAX (t.scale, 2),
                    MAX (t.scale, 2));
   cairo_fill (cr);
+  /* What the window is: cell, R and J, on a dark tag above it (below at the top edge). */
+  char text[96];
+  g_snprintf (text, sizeof text, "cell (%d, %d)  R = %d px  J = %d px", s->hover_i, s->hover_j,
+              s->rf.R, s->rf.J);
+  cairo_select_font_face (cr, "Sans", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL);
+  cairo_set_font_size (cr, 11);
+  cairo_text_extents_t ext;
+  cairo_text_extents (cr, text, &ext);
+  double tx = CLAMP (t.x + x0 * t.scale, t.x, t.x + MAX (0, s->width * t.scale - ext.width - 8));
+  double ty = t.y + y0 * t.scale - 6;
+  if (ty - ext.height - 4 < t.y)
+    ty = t.y + (y0 + s->rf.R) * t.scale + ext.height + 6;
+  cairo_set_source_rgba (cr, 0, 0, 0, 0.75);
+  cairo_rectangle (cr, tx, ty - ext.height - 4, ext.width + 8, ext.height + 8);
+  cairo_fill (cr);
+  cairo_set_source_rgb (cr, 0.1, 0.9, 1.0);
+  cairo_move_to (cr, tx + 4 - ext.x_bearing, ty);
+  cairo_show_text (cr, text);
   cairo_restore (cr);
 }
 

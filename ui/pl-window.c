@@ -41,7 +41,7 @@ struct _PlWindow {
   GtkCheckButton *free_origin_check;
   GtkSpinButton *lr_spin;
   GtkCheckButton *truth_check, *crops_check, *keep_check, *field_check, *redundancy_check;
-  GtkCheckButton *zoom_check;
+  GtkDropDown *zoom_dropdown;
   GtkLabel *input_title;
   PlImageView *input_view;
   GtkBox *thumbnails;
@@ -248,7 +248,8 @@ static void
 on_overlay_toggled (PlWindow *self)
 {
   pl_image_view_set_overlays (self->input_view, overlays (self));
-  pl_image_view_set_zoom (self->input_view, gtk_check_button_get_active (self->zoom_check) ? 4 : 0);
+  static const double zooms[] = { 0, 1, 2, 4, 8 };  /* 0 fits the view */
+  pl_image_view_set_zoom (self->input_view, zooms[gtk_drop_down_get_selected (self->zoom_dropdown)]);
 }
 
 /* What a scene keeps alive: the snapshot it points into and its own arrays. */
@@ -1220,7 +1221,7 @@ pl_window_class_init (PlWindowClass *klass)
   BIND (keep_check);
   BIND (field_check);
   BIND (redundancy_check);
-  BIND (zoom_check);
+  BIND (zoom_dropdown);
   BIND (input_title);
   BIND (input_view);
   BIND (thumbnails);
@@ -1283,11 +1284,12 @@ pl_window_init (PlWindow *self)
     g_signal_connect_swapped (knob_checks[i], "toggled", G_CALLBACK (on_knob_widget_changed),
                               self);
   GtkCheckButton *overlay_checks[] = { self->truth_check, self->crops_check, self->keep_check,
-                                       self->field_check, self->redundancy_check,
-                                       self->zoom_check };
+                                       self->field_check, self->redundancy_check };
   for (gsize i = 0; i < G_N_ELEMENTS (overlay_checks); i++)
     g_signal_connect_swapped (overlay_checks[i], "toggled", G_CALLBACK (on_overlay_toggled),
                               self);
+  g_signal_connect_swapped (self->zoom_dropdown, "notify::selected",
+                            G_CALLBACK (on_overlay_toggled), self);
   g_signal_connect_swapped (self->time_check, "toggled", G_CALLBACK (on_time_toggled), self);
   g_signal_connect_swapped (self->class_dropdown, "notify::selected",
                             G_CALLBACK (on_class_selected), self);
