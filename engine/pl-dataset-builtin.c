@@ -244,11 +244,16 @@ make_scene (const char *name, int side, PlRng *rng)
   return sample;
 }
 
+static PlSample *
+generate_scene (const char *name, gboolean train, PlRng *rng, gpointer data)
+{
+  return make_scene (name, *(const int *) data, rng);
+}
+
 PlDataset *
 pl_dataset_new_builtin (guint64 seed, int n_train, int n_val, int side, GError **error)
 {
   static const char *const names[] = { "background", "disc", "square", "triangle", NULL };
-  PlRng root, train_rng, val_rng;
   PlDataset *dataset;
 
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
@@ -278,19 +283,8 @@ pl_dataset_new_builtin (guint64 seed, int n_train, int n_val, int side, GError *
       return NULL;
     }
 
-  pl_rng_init (&root, seed);
-  train_rng = pl_rng_split (&root);
-  val_rng = pl_rng_split (&root);
-
   dataset = pl_dataset_new (names);
-  for (int i = 0; i < n_train + n_val; i++)
-    {
-      gboolean train = i < n_train;
-      int index = train ? i : i - n_train;
-      g_autofree char *name = g_strdup_printf ("%s-%04d", train ? "train" : "val", index);
-      PlRng rng = pl_rng_split (train ? &train_rng : &val_rng);
-      g_ptr_array_add (train ? dataset->train : dataset->val, make_scene (name, side, &rng));
-    }
+  pl_dataset_generate (dataset, seed, n_train, n_val, generate_scene, &side);
   dataset->description = g_strdup_printf ("built-in shapes: %d train + %d val scenes of %d×%d, "
                                           "seed %" G_GUINT64_FORMAT, n_train, n_val, side, side,
                                           seed);

@@ -224,6 +224,18 @@ make_scene (const char *name, int side, const Items *items, PlRng *rng)
   return sample;
 }
 
+typedef struct {
+  int side;
+  const Items *train, *val;
+} SceneSource;
+
+static PlSample *
+generate_scene (const char *name, gboolean train, PlRng *rng, gpointer data)
+{
+  const SceneSource *source = data;
+  return make_scene (name, source->side, train ? source->train : source->val, rng);
+}
+
 PlDataset *
 pl_dataset_load_fashion_mnist (const char *dir, guint64 seed, int n_train, int n_val, int side,
                                GError **error)
@@ -233,7 +245,6 @@ pl_dataset_load_fashion_mnist (const char *dir, guint64 seed, int n_train, int n
     "Sneaker", "Bag", "Ankle boot", NULL
   };
   Items train_items = { 0 }, val_items = { 0 };
-  PlRng root, train_rng, val_rng;
   g_autofree char *absolute_dir = NULL;
   PlDataset *dataset;
 
@@ -280,19 +291,9 @@ pl_dataset_load_fashion_mnist (const char *dir, guint64 seed, int n_train, int n
       return NULL;
     }
 
-  pl_rng_init (&root, seed);
-  train_rng = pl_rng_split (&root);
-  val_rng = pl_rng_split (&root);
   dataset = pl_dataset_new (names);
-  for (int i = 0; i < n_train + n_val; i++)
-    {
-      gboolean train = i < n_train;
-      int index = train ? i : i - n_train;
-      g_autofree char *name = g_strdup_printf ("%s-%04d", train ? "train" : "val", index);
-      PlRng rng = pl_rng_split (train ? &train_rng : &val_rng);
-      g_ptr_array_add (train ? dataset->train : dataset->val,
-                       make_scene (name, side, train ? &train_items : &val_items, &rng));
-    }
+  SceneSource source = { side, &train_items, &val_items };
+  pl_dataset_generate (dataset, seed, n_train, n_val, generate_scene, &source);
   dataset->description = g_strdup_printf ("Fashion-MNIST scenes from %s: %d train + %d val "
                                           "scenes of %d×%d, seed %" G_GUINT64_FORMAT, dir,
                                           n_train, n_val, side, side, seed);

@@ -79,3 +79,21 @@ pl_sample_to_input (const PlSample *s, int y0, int x0, int h, int w, float *dst)
           out[x] = ((float) src[3 * x] / 255.0f - 0.5f) / 0.25f;
       }
 }
+
+void
+pl_dataset_generate (PlDataset *dataset, guint64 seed, int n_train, int n_val, PlSceneFunc make,
+                     gpointer data)
+{
+  PlRng root, train_rng, val_rng;
+  pl_rng_init (&root, seed);
+  train_rng = pl_rng_split (&root);
+  val_rng = pl_rng_split (&root);
+  for (int i = 0; i < n_train + n_val; i++)
+    {
+      gboolean train = i < n_train;
+      g_autofree char *name = g_strdup_printf ("%s-%04d", train ? "train" : "val",
+                                               train ? i : i - n_train);
+      PlRng rng = pl_rng_split (train ? &train_rng : &val_rng);
+      g_ptr_array_add (train ? dataset->train : dataset->val, make (name, train, &rng, data));
+    }
+}

@@ -21,6 +21,8 @@
 
 #include <glib.h>
 
+#include "pl-rng.h"
+
 G_BEGIN_DECLS
 
 #define PL_DATASET_ERROR (pl_dataset_error_quark ())
@@ -74,6 +76,15 @@ void       pl_sample_free     (PlSample *sample);
 /* An empty dataset with the given class names (copied); used by the loaders. */
 PlDataset *pl_dataset_new     (const char *const *class_names);
 void       pl_dataset_free    (PlDataset *dataset);
+
+/* Makes one generated scene; split says which ("train" or "val"). */
+typedef PlSample *(*PlSceneFunc) (const char *name, gboolean train, PlRng *rng, gpointer data);
+
+/* Fills dataset with n_train + n_val generated scenes named "train-0000", "val-0000"…,
+ * each drawn from its own stream split off the seed, train and val streams apart, so a
+ * val scene does not change when n_train does. */
+void pl_dataset_generate (PlDataset *dataset, guint64 seed, int n_train, int n_val,
+                          PlSceneFunc make, gpointer data);
 
 /* Normalised float input for the net, NCHW for one image: dst [3, h, w] from the window at
  * (y0, x0); values (v/255 − 0.5)/0.25. The window must lie inside the sample. */
