@@ -18,6 +18,8 @@
  *                    centres, keep masks, redundancy counts.
  *   PlTrainer        a run on a worker thread: commands in, PlSnapshot out.
  *   pl-evaluate.h    whole-image inference, pixel accuracy and mean IoU.
+ *   pl-equivalence.h the FCN property on a net's current weights: whole-image
+ *                    gradient against the summed gradients of its R×R patches.
  *   pl-checkpoint.h  a net, its velocity and its knobs as one .safetensors file.
  *
  * Ownership: _new returns ownership (free with _free or g_autoptr); _get_ borrows;
@@ -33,6 +35,7 @@
 #include "pl-checkpoint.h"
 #include "pl-cost.h"
 #include "pl-dataset.h"
+#include "pl-equivalence.h"
 #include "pl-evaluate.h"
 #include "pl-image-io.h"
 #include "pl-knobs.h"
