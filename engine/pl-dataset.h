@@ -74,6 +74,8 @@ void       pl_sample_free     (PlSample *sample);
 /* An empty dataset with the given class names (copied); used by the loaders. */
 PlDataset *pl_dataset_new     (const char *const *class_names);
 void       pl_dataset_free    (PlDataset *dataset);
+/* A deep copy, every sample included: for consumers that take ownership (a trainer). */
+PlDataset *pl_dataset_copy    (const PlDataset *dataset);
 
 /* Normalised float input for the net, NCHW for one image: dst [3, h, w] from the window at
  * (y0, x0); values (v/255 − 0.5)/0.25. The window must lie inside the sample. */

@@ -18,6 +18,8 @@
  *                    centres, keep masks, redundancy counts.
  *   PlTrainer        a run on a worker thread: commands in, PlSnapshot out.
  *   pl-evaluate.h    whole-image inference, pixel accuracy and mean IoU.
+ *   PlExperiment     arms of knobs trained side by side with the same seeds (Figure 5,
+ *                    patchwise against fully convolutional), one run at a time.
  *   pl-equivalence.h the FCN property on a net's current weights: whole-image
  *                    gradient against the summed gradients of its R×R patches.
  *   pl-checkpoint.h  a net, its velocity and its knobs as one .safetensors file.
@@ -37,6 +39,7 @@
 #include "pl-dataset.h"
 #include "pl-equivalence.h"
 #include "pl-evaluate.h"
+#include "pl-experiment.h"
 #include "pl-image-io.h"
 #include "pl-knobs.h"
 #include "pl-layers.h"
