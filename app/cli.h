@@ -5,10 +5,17 @@
 #include <glib.h>
 
 #include "pl-dataset.h"
+#include "pl-experiment.h"
 
 int _pl_cli_info (int argc, char **argv);
 int _pl_cli_train (int argc, char **argv);
 int _pl_cli_predict (int argc, char **argv);
+int _pl_cli_experiment (int argc, char **argv);
+
+/* The experiment's figure (loss against step | against relative wall time) as a PNG or
+ * SVG file, by the path's extension; written atomically. */
+gboolean _pl_cli_experiment_figure (const PlExperiment *experiment, const char *path,
+                                    GError **error);
 
 /* Prints "patchlab-cli CMD: message" to stderr; returns the status to exit with. */
 int _pl_cli_fail (const char *command, int status, const char *format, ...) G_GNUC_PRINTF (3, 4);

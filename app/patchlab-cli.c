@@ -15,6 +15,8 @@ static const Command commands[] = {
   { "train", _pl_cli_train, "train a net on a dataset; history as CSV, a checkpoint" },
   { "predict", _pl_cli_predict, "segment an image with a checkpoint" },
   { "info", _pl_cli_info, "receptive field, output size, FLOPs and memory of a net" },
+  { "experiment", _pl_cli_experiment,
+    "fig5 or patch-vs-fcn over several seeds: CSV files, a figure, a summary" },
 };
 
 int
@@ -33,7 +35,7 @@ usage (FILE *out)
 {
   fprintf (out, "Usage: patchlab-cli COMMAND [OPTION…]\n\nCommands:\n");
   for (gsize i = 0; i < G_N_ELEMENTS (commands); i++)
-    fprintf (out, "  %-8s %s\n", commands[i].name, commands[i].summary);
+    fprintf (out, "  %-10s %s\n", commands[i].name, commands[i].summary);
   fprintf (out, "\nRun 'patchlab-cli COMMAND --help' for a command's options.\n");
 }
 

@@ -5,6 +5,8 @@
 
 #include "pl-image-io.h"
 
+#include <string.h>
+
 G_DEFINE_QUARK (pl-dataset-error-quark, pl_dataset_error)
 
 PlSample *
@@ -61,6 +63,30 @@ pl_dataset_free (PlDataset *dataset)
   g_clear_pointer (&dataset->train, g_ptr_array_unref);
   g_clear_pointer (&dataset->val, g_ptr_array_unref);
   g_free (dataset);
+}
+
+static void
+copy_samples (GPtrArray *dst, GPtrArray *src)
+{
+  for (guint i = 0; i < src->len; i++)
+    {
+      const PlSample *s = src->pdata[i];
+      PlSample *copy = pl_sample_new (s->name, s->width, s->height);
+      memcpy (copy->rgb, s->rgb, (gsize) s->width * s->height * 3);
+      memcpy (copy->labels, s->labels, (gsize) s->width * s->height);
+      g_ptr_array_add (dst, copy);
+    }
+}
+
+PlDataset *
+pl_dataset_copy (const PlDataset *dataset)
+{
+  g_return_val_if_fail (dataset != NULL, NULL);
+  PlDataset *copy = pl_dataset_new ((const char *const *) dataset->class_names);
+  copy->description = g_strdup (dataset->description);
+  copy_samples (copy->train, dataset->train);
+  copy_samples (copy->val, dataset->val);
+  return copy;
 }
 
 void

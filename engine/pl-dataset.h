@@ -76,6 +76,8 @@ void       pl_sample_free     (PlSample *sample);
 /* An empty dataset with the given class names (copied); used by the loaders. */
 PlDataset *pl_dataset_new     (const char *const *class_names);
 void       pl_dataset_free    (PlDataset *dataset);
+/* A deep copy, every sample included: for consumers that take ownership (a trainer). */
+PlDataset *pl_dataset_copy    (const PlDataset *dataset);
 
 /* Makes one generated scene; split says which ("train" or "val"). */
 typedef PlSample *(*PlSceneFunc) (const char *name, gboolean train, PlRng *rng, gpointer data);

@@ -19,6 +19,10 @@
  *   PlTrainer        a run on a worker thread: commands in, PlSnapshot out.
  *   PlStepGate       runs compared side by side take turns, one step each.
  *   pl-evaluate.h    whole-image inference, pixel accuracy and mean IoU.
+ *   PlExperiment     arms of knobs trained side by side with the same seeds (Figure 5,
+ *                    patchwise against fully convolutional), one run at a time.
+ *   pl-equivalence.h the FCN property on a net's current weights: whole-image
+ *                    gradient against the summed gradients of its R×R patches.
  *   pl-checkpoint.h  a net, its velocity and its knobs as one .safetensors file.
  *
  * Ownership: _new returns ownership (free with _free or g_autoptr); _get_ borrows;
@@ -34,7 +38,9 @@
 #include "pl-checkpoint.h"
 #include "pl-cost.h"
 #include "pl-dataset.h"
+#include "pl-equivalence.h"
 #include "pl-evaluate.h"
+#include "pl-experiment.h"
 #include "pl-image-io.h"
 #include "pl-knobs.h"
 #include "pl-layers.h"

@@ -221,7 +221,7 @@ count_covered (PlSampler *s, const PlPass *pass)
 }
 
 const PlBatch *
-pl_sampler_draw (PlSampler *s, const PlKnobs *knobs, PlRng *rng)
+pl_sampler_draw (PlSampler *s, const PlKnobs *knobs, PlRng *image_rng, PlRng *rng)
 {
   PlBatch *batch = &s->batch;
   PlReceptiveField rf = s->rf;
@@ -239,7 +239,7 @@ pl_sampler_draw (PlSampler *s, const PlKnobs *knobs, PlRng *rng)
       batch->n_passes = 1;
       for (int c = 0; c < n; c++)
         {
-          int image = (int) pl_rng_below (rng, n_images);
+          int image = (int) pl_rng_below (image_rng, n_images);
           const PlSample *sample = s->samples->pdata[image];
           int y0, x0;
           if (knobs->free_origin)
@@ -267,7 +267,7 @@ pl_sampler_draw (PlSampler *s, const PlKnobs *knobs, PlRng *rng)
   batch->n_passes = n;
   for (int c = 0; c < n; c++)
     {
-      int image = (int) pl_rng_below (rng, n_images);
+      int image = (int) pl_rng_below (image_rng, n_images);
       const PlSample *sample = s->samples->pdata[image];
       int oh, ow;
       pl_net_spec_output_size (s->spec, sample->height, sample->width, &oh, &ow);

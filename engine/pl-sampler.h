@@ -9,8 +9,14 @@
  * Every output cell is labelled with the ground truth at its receptive-field
  * centre and kept in the loss with probability p. With fixed_terms the number of
  * crops or images is round(B / p), keeping the expected number of loss terms per
- * step fixed (the paper's Figure 5 set-up). The sampler draws only from the RNG it
- * is given, so a seed fixes the data order.
+ * step fixed (the paper's Figure 5 set-up).
+ *
+ * Randomness comes only from the two streams the caller gives, so a seed fixes the
+ * data order. Which image each crop (or whole-image pass) comes from is drawn from
+ * image_rng, exactly one value per crop or image; origins and keep masks come from
+ * rng. Two runs whose image streams start alike therefore see the same sequence of
+ * images whatever their knobs (each consumes it at its own rate), so runs compared
+ * side by side differ only in what they were meant to differ in.
  */
 #pragma once
 
@@ -61,9 +67,11 @@ int  pl_sampler_count      (const PlSampler *sampler, const PlKnobs *knobs);
 void pl_sampler_memory     (const PlSampler *sampler, const PlKnobs *knobs,
                             PlMemoryEstimate *estimate);
 
-/* Draws one step. The batch belongs to the sampler and stays valid until the next
- * draw (its buffers are reused). */
-const PlBatch *pl_sampler_draw (PlSampler *sampler, const PlKnobs *knobs, PlRng *rng);
+/* Draws one step: image choices from image_rng (one value per crop or image), crop
+ * origins and keep draws from rng. The batch belongs to the sampler and stays valid
+ * until the next draw (its buffers are reused). */
+const PlBatch *pl_sampler_draw (PlSampler *sampler, const PlKnobs *knobs, PlRng *image_rng,
+                                PlRng *rng);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (PlSampler, pl_sampler_free)
 

@@ -47,7 +47,8 @@ struct _PlTrainer {
   /* worker-owned */
   PlNet *net;
   PlWorkspace *ws, *preview_ws;
-  PlRng rng;
+  PlRng rng;               /* crop origins and keep masks */
+  PlRng image_rng;         /* which images: the same sequence for a seed, whatever the knobs */
   PlTrainerState state;
   PlKnobs knobs;
   gint64 step;
@@ -257,6 +258,7 @@ restart_run (PlTrainer *t)
   pl_rng_init (&seeds, t->options.seed);
   pl_rng_next_u64 (&seeds);  /* the net's stream is the seed itself */
   t->rng = pl_rng_split (&seeds);
+  t->image_rng = pl_rng_split (&seeds);
   t->step = 0;
   t->elapsed = 0.0;
   t->next_schedule = 0;
@@ -348,7 +350,7 @@ run_step (PlTrainer *t)
   if (t->options.gate != NULL)
     pl_step_gate_enter (t->options.gate);
   double t0 = now ();
-  const PlBatch *batch = pl_sampler_draw (t->sampler, &t->knobs, &t->rng);
+  const PlBatch *batch = pl_sampler_draw (t->sampler, &t->knobs, &t->image_rng, &t->rng);
   double t_net = now ();
 
   PlNet *net = t->net;

@@ -1,10 +1,12 @@
 /* pl-trainer.h — one training run on its own worker thread.
  *
- * The worker owns the net, the optimiser state, the sampler and the RNG. Callers
- * send commands (start, pause, step once, stop, reset, set knobs, preview) that
- * take effect at the next step boundary; knob changes are recorded with the index
- * of the step they first apply to, so a run's seed plus that edit log replays it
- * exactly (pass the log back as a schedule).
+ * The worker owns the net, the optimiser state, the sampler and its two random
+ * streams, both derived from the seed: one picks the images (the same sequence for
+ * a seed whatever the knobs, so runs compared side by side see the same data), the
+ * other the crop origins and keep masks. Callers send commands (start, pause, step
+ * once, stop, reset, set knobs, preview) that take effect at the next step boundary;
+ * knob changes are recorded with the index of the step they first apply to, so a
+ * run's seed plus that edit log replays it exactly (pass the log back as a schedule).
  *
  * The worker publishes immutable, ref-counted snapshots (PlSnapshot) and, when
  * given a GMainContext, schedules one notification there — never more than one
@@ -92,7 +94,7 @@ void pl_trainer_start (PlTrainer *trainer);     /* READY or PAUSED → RUNNING *
 void pl_trainer_pause (PlTrainer *trainer);     /* RUNNING → PAUSED */
 void pl_trainer_step  (PlTrainer *trainer);     /* one step, then PAUSED */
 void pl_trainer_stop  (PlTrainer *trainer);     /* → STOPPED */
-void pl_trainer_reset (PlTrainer *trainer);     /* weights and RNG from the seed; → READY */
+void pl_trainer_reset (PlTrainer *trainer);     /* weights and streams from the seed; → READY */
 void pl_trainer_set_preview (PlTrainer *trainer, int image);
 /* Checks knobs and the memory they need now; on success they apply at the next
  * step boundary. A refusal's message carries the numbers. */

@@ -2,8 +2,7 @@
 #include "pl-test-util.h"
 
 #include <math.h>
-
-#include <math.h>
+#include <sys/wait.h>
 
 void
 pl_test_fill_uniform (float *x, gsize n, float lo, float hi, PlRng *rng)
@@ -115,4 +114,25 @@ pl_test_check_gradient (const char *what, float *x, const float *grad, gsize n, 
   if (compared < n_checks / 2)
     g_error ("%s: only %d of %d points could be compared", what, compared, n_checks);
   return compared;
+}
+
+int
+pl_test_run_cli (char **out, char **err, ...)
+{
+  const char *cli = g_getenv ("PATCHLAB_CLI");
+  g_assert_nonnull (cli);
+  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+  g_ptr_array_add (argv, (gpointer) cli);
+  va_list args;
+  va_start (args, err);
+  for (const char *a; (a = va_arg (args, const char *)) != NULL;)
+    g_ptr_array_add (argv, (gpointer) a);
+  va_end (args);
+  g_ptr_array_add (argv, NULL);
+  int status;
+  g_autoptr (GError) error = NULL;
+  g_assert_true (g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL,
+                               out, err, &status, &error));
+  g_assert_no_error (error);
+  return WIFEXITED (status) ? WEXITSTATUS (status) : 128;
 }

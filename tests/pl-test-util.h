@@ -14,6 +14,9 @@ double pl_test_max_abs_diff (const float *a, const float *b, gsize n);
 /* Hash of every ReLU sign and max-pool winner of the last forward pass. */
 guint64 pl_test_branch_signature (const PlNet *net, const PlWorkspace *ws);
 PlNetSpec *pl_test_spec (const char *text, int in_channels);
+/* Runs the patchlab-cli named by $PATCHLAB_CLI with the arguments (NULL-terminated),
+ * capturing stdout and stderr; returns the exit status (128 when it did not exit). */
+int pl_test_run_cli (char **out, char **err, ...) G_GNUC_NULL_TERMINATED;
 
 G_END_DECLS
 

@@ -7,35 +7,6 @@
 #include <glib/gstdio.h>
 #include <math.h>
 #include <string.h>
-#include <sys/wait.h>
-
-static const char *
-cli (void)
-{
-  const char *path = g_getenv ("PATCHLAB_CLI");
-  g_assert_nonnull (path);
-  return path;
-}
-
-/* Runs the CLI with the arguments (NULL-terminated); returns the exit status. */
-static int
-run (char **out, char **err, ...)
-{
-  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
-  g_ptr_array_add (argv, (gpointer) cli ());
-  va_list args;
-  va_start (args, err);
-  for (const char *a; (a = va_arg (args, const char *)) != NULL;)
-    g_ptr_array_add (argv, (gpointer) a);
-  va_end (args);
-  g_ptr_array_add (argv, NULL);
-  int status;
-  g_autoptr (GError) error = NULL;
-  g_assert_true (g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL,
-                               out, err, &status, &error));
-  g_assert_no_error (error);
-  return WIFEXITED (status) ? WEXITSTATUS (status) : 128;
-}
 
 static void
 test_train_save_predict (void)
@@ -50,9 +21,10 @@ test_train_save_predict (void)
   g_autofree char *npy = g_build_filename (dir, "probs.npy", NULL);
   g_autofree char *out = NULL, *err = NULL;
 
-  int status = run (&out, &err, "train", "--steps", "30", "--train-images", "8", "--val-images",
-                    "4", "--patch", "48", "--batch", "8", "--schedule", "10:sampling=0.5,20:patch=0",
-                    "--validate-every", "15", "--csv", csv, "--save", ckpt, "--quiet", NULL);
+  int status = pl_test_run_cli (&out, &err, "train", "--steps", "30", "--train-images", "8",
+                                "--val-images", "4", "--patch", "48", "--batch", "8", "--schedule",
+                                "10:sampling=0.5,20:patch=0", "--validate-every", "15", "--csv",
+                                csv, "--save", ckpt, "--quiet", NULL);
   g_test_message ("train: %s%s", out, err);
   g_assert_cmpint (status, ==, 0);
   g_assert_nonnull (strstr (out, "steps 30"));
@@ -79,8 +51,8 @@ test_train_save_predict (void)
   g_assert_true (pl_image_save_labels (image, s->width, s->height, s->labels, &error));
   g_clear_pointer (&out, g_free);
   g_clear_pointer (&err, g_free);
-  status = run (&out, &err, "predict", "--checkpoint", ckpt, "--output", labels,
-                "--probabilities", npy, image, NULL);
+  status = pl_test_run_cli (&out, &err, "predict", "--checkpoint", ckpt, "--output", labels,
+                            "--probabilities", npy, image, NULL);
   g_test_message ("predict: %s%s", out, err);
   g_assert_cmpint (status, ==, 0);
   int w, h;
@@ -126,12 +98,17 @@ test_bad_arguments_and_files (void)
                                            "-o", "/tmp/x.png", "/tmp/none.png" } },
     { 1, "/nonexistent/data", { "train", "--data", "/nonexistent/data" } },
     { 2, "unknown command 'trian'", { "trian" } },
+    { 2, "which experiment?", { "experiment" } },
+    { 2, "no experiment named “fig6” (known: fig5, patch-vs-fcn)", { "experiment", "fig6" } },
+    { 2, "--seeds must be", { "experiment", "fig5", "--seeds", "0" } },
+    { 1, "cannot create the folder “/proc/patchlab”", { "experiment", "fig5", "--out",
+                                                        "/proc/patchlab" } },
   };
   for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
     {
       g_autofree char *out = NULL, *err = NULL;
       const char *const *a = cases[i].args;
-      int status = run (&out, &err, a[0], a[1], a[2], a[3], a[4], a[5], NULL);
+      int status = pl_test_run_cli (&out, &err, a[0], a[1], a[2], a[3], a[4], a[5], NULL);
       g_test_message ("%s %s → %d: %s", a[0], a[1] ? a[1] : "", status, err);
       g_assert_cmpint (status, ==, cases[i].status);
       g_assert_nonnull (strstr (err, cases[i].must_contain));

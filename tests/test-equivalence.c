@@ -4,7 +4,9 @@
  *   output cells equals the sum of the gradients of the R×R patches at S,
  *
  * when patch origins are multiples of J (and the losses are summed, not averaged).
- * With unaligned origins the pooling windows shift and the outputs differ. */
+ * With unaligned origins the pooling windows shift and the outputs differ. The first
+ * tests compute both sides by hand; the /equivalence/check ones test the engine's
+ * pl_equivalence_check, which the window's button calls, against them. */
 #include "pl-test-util.h"
 
 #include <math.h>
@@ -19,10 +21,24 @@ typedef struct {
   PlNet *net;
   PlWorkspace *ws;
   PlReceptiveField rf;
-  float *image;    /* [1, 3, H, W] */
-  guint8 *truth;   /* [H, W] per-pixel labels */
+  PlSample *sample; /* random pixels and labels (some 255) */
+  float *image;     /* [1, 3, H, W]: the sample as the net sees it */
+  guint8 *truth;    /* [H, W] per-pixel labels: the sample's */
   int oh, ow;
 } Fixture;
+
+/* A sample of random pixels and labels (5% ignored). */
+static PlSample *
+random_sample (int height, int width, guint64 seed)
+{
+  PlSample *s = pl_sample_new ("random", width, height);
+  PlRng rng;
+  pl_rng_init (&rng, seed);
+  for (gsize p = 0; p < (gsize) 3 * width * height; p++)
+    s->rgb[p] = (guint8) pl_rng_below (&rng, 256);
+  pl_test_fill_labels (s->labels, (gsize) width * height, K, 0.05f, &rng);
+  return s;
+}
 
 static void
 fixture_init (Fixture *f, const char *text)
@@ -34,12 +50,10 @@ fixture_init (Fixture *f, const char *text)
   f->ws = pl_workspace_new ();
   f->rf = pl_receptive_field (f->spec);
   g_assert_true (pl_net_spec_output_size (f->spec, H, W, &f->oh, &f->ow));
-  PlRng rng;
-  pl_rng_init (&rng, 77);
+  f->sample = random_sample (H, W, 77);
   f->image = g_new (float, 3 * H * W);
-  f->truth = g_new (guint8, H * W);
-  pl_test_fill_uniform (f->image, 3 * H * W, -1, 1, &rng);
-  pl_test_fill_labels (f->truth, H * W, K, 0.05f, &rng);
+  pl_sample_to_input (f->sample, 0, 0, H, W, f->image);
+  f->truth = f->sample->labels;
 }
 
 static void
@@ -49,7 +63,7 @@ fixture_clear (Fixture *f)
   pl_net_free (f->net);
   pl_workspace_free (f->ws);
   g_free (f->image);
-  g_free (f->truth);
+  pl_sample_free (f->sample);
 }
 
 /* Copies a side×side crop at (y0, x0) of the image into dst [3, side, side]. */
@@ -290,6 +304,176 @@ test_mean_is_sum_over_count (void)
   fixture_clear (&f);
 }
 
+/* ---- pl_equivalence_check: the engine function behind the window's button ---- */
+
+/* Momentum state that a check must not touch. */
+static void
+fill_velocity (PlNet *net)
+{
+  PlRng rng;
+  pl_rng_init (&rng, 31);
+  pl_test_fill_uniform (net->velocity, net->n_params, -0.1f, 0.1f, &rng);
+}
+
+static gboolean
+all_zero (const float *x, gsize n)
+{
+  for (gsize i = 0; i < n; i++)
+    if (x[i] != 0.0f)
+      return FALSE;
+  return TRUE;
+}
+
+/* Aligned: exact up to float rounding; the whole-image side is the gradient the hand-made
+ * computation above gets; weights, velocity untouched and gradients left zeroed. */
+static void
+test_check_aligned (void)
+{
+  Fixture f;
+  fixture_init (&f, "c3x16 c3x16 p2 c3x32 c3x32 p2 c3x64 c1xK");
+  fill_velocity (f.net);
+  int M = f.oh * f.ow;
+  g_autofree guint8 *keep = g_new (guint8, M);
+  g_autofree int *cells = g_new (int, M);
+  int n = random_cells (&f, keep, cells, 5), labelled = 0;
+  for (int s = 0; s < n; s++)
+    labelled += centre_label (&f, cells[s] / f.ow, cells[s] % f.ow, 0, 0) != PL_LABEL_IGNORE;
+  double loss;
+  g_autofree float *g_whole = whole_image_gradient (&f, keep, &loss);
+  double norm2 = 0.0;
+  for (gsize p = 0; p < f.net->n_params; p++)
+    norm2 += (double) g_whole[p] * g_whole[p];
+  g_autofree float *params = g_memdup2 (f.net->params, sizeof (float) * f.net->n_params);
+  g_autofree float *velocity = g_memdup2 (f.net->velocity, sizeof (float) * f.net->n_params);
+
+  PlEquivalence e;
+  g_autoptr (GError) error = NULL;
+  g_assert_true (pl_equivalence_check (f.net, f.ws, f.sample, keep, 0, 0, &e, &error));
+  g_assert_no_error (error);
+  g_test_message ("aligned: |S| = %d, max |g| %.4g, norm %.4g, max difference %.3g, output "
+                  "difference %.3g; %.3g s whole, %.3g s patches; FLOPs x%.2f", e.n_cells,
+                  e.max_abs_grad, e.grad_norm, e.max_abs_diff, e.output_diff, e.seconds_whole,
+                  e.seconds_patches, e.flops_patches / e.flops_whole);
+  g_assert_cmpint (e.n_cells, ==, labelled);
+  g_assert_cmpfloat (e.max_abs_grad, ==, pl_test_max_abs (g_whole, f.net->n_params));
+  g_assert_cmpfloat (fabs (e.grad_norm - sqrt (norm2)), <=, 1e-9 * e.grad_norm);
+  g_assert_cmpfloat (e.max_abs_grad, >, 0.0);
+  g_assert_cmpfloat (e.max_abs_diff, <=, 1e-5 * e.max_abs_grad);
+  g_assert_cmpfloat (e.output_diff, <=, 1e-4);
+  g_assert_cmpfloat (e.seconds_whole, >=, 0.0);
+  g_assert_cmpfloat (e.seconds_patches, >=, 0.0);
+  PlLayerFlops one;
+  pl_net_spec_flops (f.spec, 1, H, W, NULL, &one);
+  g_assert_cmpfloat (e.flops_whole, ==, one.forward + one.backward);
+  pl_net_spec_flops (f.spec, 1, f.rf.R, f.rf.R, NULL, &one);
+  g_assert_cmpfloat (fabs (e.flops_patches - e.n_cells * (one.forward + one.backward)), <=,
+                     1e-9 * e.flops_patches);
+
+  g_assert_true (all_zero (f.net->grads, f.net->n_params));
+  g_assert_cmpmem (params, sizeof (float) * f.net->n_params, f.net->params,
+                   sizeof (float) * f.net->n_params);
+  g_assert_cmpmem (velocity, sizeof (float) * f.net->n_params, f.net->velocity,
+                   sizeof (float) * f.net->n_params);
+  fixture_clear (&f);
+}
+
+/* Every cell of a larger image: the patches take more than one chunk. */
+static void
+test_check_all_cells_in_chunks (void)
+{
+  Fixture f;
+  fixture_init (&f, "c3x16 c3x16 p2 c3x32 c3x32 p2 c3x64 c1xK");
+  g_autoptr (PlSample) big = random_sample (120, 104, 78);
+  int oh, ow, labelled = 0;
+  g_assert_true (pl_net_spec_output_size (f.spec, big->height, big->width, &oh, &ow));
+  g_assert_cmpint (oh * ow, >, PL_EQUIVALENCE_CHUNK);
+  for (int i = 0; i < oh; i++)
+    for (int j = 0; j < ow; j++)
+      {
+        int y, x;
+        pl_receptive_field_centre (f.rf, i, j, &y, &x);
+        labelled += big->labels[y * big->width + x] != PL_LABEL_IGNORE;
+      }
+  PlEquivalence e;
+  g_autoptr (GError) error = NULL;
+  g_assert_true (pl_equivalence_check (f.net, f.ws, big, NULL, 0, 0, &e, &error));
+  g_assert_no_error (error);
+  g_test_message ("%dx%d, every cell: |S| = %d, max difference %.3g (scale %.4g), output "
+                  "difference %.3g", big->width, big->height, e.n_cells, e.max_abs_diff,
+                  e.max_abs_grad, e.output_diff);
+  g_assert_cmpint (e.n_cells, ==, labelled);
+  g_assert_cmpfloat (e.max_abs_diff, <=, 1e-5 * e.max_abs_grad);
+  g_assert_cmpfloat (e.output_diff, <=, 1e-4);
+  g_assert_true (all_zero (f.net->grads, f.net->n_params));
+  fixture_clear (&f);
+}
+
+/* Shifted by (1, 2) px, off the J grid: outputs and gradients clearly differ, and the
+ * cells whose shifted window leaves the image (last row and column) are skipped; shifted
+ * back by (−1, −2), the first row and column are. */
+static void
+test_check_shifted (void)
+{
+  Fixture f;
+  fixture_init (&f, "c3x16 c3x16 p2 c3x32 c3x32 p2 c3x64 c1xK");
+  fill_velocity (f.net);
+  g_autofree float *params = g_memdup2 (f.net->params, sizeof (float) * f.net->n_params);
+  g_autofree float *velocity = g_memdup2 (f.net->velocity, sizeof (float) * f.net->n_params);
+  const int shifts[][2] = { { 1, 2 }, { -1, -2 } };
+  for (int t = 0; t < 2; t++)
+    {
+      int dy = shifts[t][0], dx = shifts[t][1], expect = 0;
+      for (int i = 0; i < f.oh; i++)
+        for (int j = 0; j < f.ow; j++)
+          {
+            gboolean inside = dy > 0 ? i < f.oh - 1 && j < f.ow - 1 : i > 0 && j > 0;
+            expect += inside && centre_label (&f, i, j, 0, 0) != PL_LABEL_IGNORE
+                      && centre_label (&f, i, j, dy, dx) != PL_LABEL_IGNORE;
+          }
+      PlEquivalence e;
+      g_autoptr (GError) error = NULL;
+      g_assert_true (pl_equivalence_check (f.net, f.ws, f.sample, NULL, dy, dx, &e, &error));
+      g_assert_no_error (error);
+      g_test_message ("shifted by (%d, %d): |S| = %d, max difference %.3g (scale %.4g), output "
+                      "difference %.3g", dy, dx, e.n_cells, e.max_abs_diff, e.max_abs_grad,
+                      e.output_diff);
+      g_assert_cmpint (e.n_cells, ==, expect);
+      g_assert_cmpfloat (e.max_abs_diff, >, 1e-2 * e.max_abs_grad);
+      g_assert_cmpfloat (e.output_diff, >, 1e-2);
+      g_assert_true (all_zero (f.net->grads, f.net->n_params));
+    }
+  g_assert_cmpmem (params, sizeof (float) * f.net->n_params, f.net->params,
+                   sizeof (float) * f.net->n_params);
+  g_assert_cmpmem (velocity, sizeof (float) * f.net->n_params, f.net->velocity,
+                   sizeof (float) * f.net->n_params);
+  fixture_clear (&f);
+}
+
+/* A sample smaller than R, and a set S that ends up empty, are errors naming the sample. */
+static void
+test_check_errors (void)
+{
+  Fixture f;
+  fixture_init (&f, "c3x16 c3x16 p2 c3x32 c3x32 p2 c3x64 c1xK");
+  PlEquivalence e;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (PlSample) tiny = random_sample (23, 40, 79);
+  g_assert_false (pl_equivalence_check (f.net, f.ws, tiny, NULL, 0, 0, &e, &error));
+  g_assert_error (error, PL_EQUIVALENCE_ERROR, PL_EQUIVALENCE_ERROR_SIZE);
+  g_assert_nonnull (strstr (error->message, "random: 40×23 is smaller than"));
+  g_clear_error (&error);
+
+  g_autofree guint8 *none = g_new0 (guint8, f.oh * f.ow);
+  g_assert_false (pl_equivalence_check (f.net, f.ws, f.sample, none, 0, 0, &e, &error));
+  g_assert_error (error, PL_EQUIVALENCE_ERROR, PL_EQUIVALENCE_ERROR_EMPTY);
+  g_clear_error (&error);
+  /* A shift larger than the image leaves no window inside it. */
+  g_assert_false (pl_equivalence_check (f.net, f.ws, f.sample, NULL, H, 0, &e, &error));
+  g_assert_error (error, PL_EQUIVALENCE_ERROR, PL_EQUIVALENCE_ERROR_EMPTY);
+  g_assert_nonnull (strstr (error->message, "random:"));
+  fixture_clear (&f);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -299,5 +483,9 @@ main (int argc, char **argv)
   g_test_add_func ("/equivalence/larger-crop-is-subgrid", test_larger_crop_is_subgrid);
   g_test_add_func ("/equivalence/unaligned-origins-differ", test_unaligned_origins_differ);
   g_test_add_func ("/equivalence/mean-is-sum-over-count", test_mean_is_sum_over_count);
+  g_test_add_func ("/equivalence/check/aligned", test_check_aligned);
+  g_test_add_func ("/equivalence/check/all-cells-in-chunks", test_check_all_cells_in_chunks);
+  g_test_add_func ("/equivalence/check/shifted", test_check_shifted);
+  g_test_add_func ("/equivalence/check/errors", test_check_errors);
   return g_test_run ();
 }

@@ -690,6 +690,63 @@ test_export_files (void)
   remove_tree (dir);
 }
 
+/* Panels side by side: each half of the file is exactly what pl_plot_draw makes of its
+ * panel alone at that size. */
+static void
+test_export_panels (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("pl-plot-XXXXXX", &error);
+  g_assert_no_error (error);
+  PlPlotSeries series, other_series;
+  PlPlotMarker marker;
+  PlPlotData left = example_data (&series, &marker), right = left;
+  other_series = series;
+  other_series.rgba[0] = 0.9;
+  right.series = &other_series;
+  right.title = "Against time";
+  right.n_markers = 0;
+  const PlPlotData *panels[] = { &left, &right };
+
+  g_autofree char *png = g_build_filename (dir, "panels.png", NULL);
+  g_assert_true (pl_plot_export_panels (panels, 2, png, 800, 250, &error));
+  g_assert_no_error (error);
+  cairo_surface_t *back = cairo_image_surface_create_from_png (png);
+  g_assert_cmpint (cairo_image_surface_get_width (back), ==, 800);
+  for (int p = 0; p < 2; p++)
+    {
+      cairo_surface_t *alone = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, 400, 250);
+      cairo_t *cr = cairo_create (alone);
+      pl_plot_draw (cr, panels[p], 400, 250);
+      cairo_destroy (cr);
+      cairo_surface_flush (alone);
+      int differ = 0;
+      for (int y = 0; y < 250; y++)
+        for (int x = 0; x < 400; x++)
+          {
+            int r1, g1, b1, r2, g2, b2;
+            pixel (alone, x, y, &r1, &g1, &b1);
+            pixel (back, 400 * p + x, y, &r2, &g2, &b2);
+            differ += r1 != r2 || g1 != g2 || b1 != b2;
+          }
+      g_assert_cmpint (differ, ==, 0);
+      g_assert_cmpint (count_non_white (alone), >, 1000);
+      cairo_surface_destroy (alone);
+    }
+  cairo_surface_destroy (back);
+
+  g_autofree char *svg = g_build_filename (dir, "panels.svg", NULL);
+  g_assert_true (pl_plot_export_panels (panels, 2, svg, 1200, 400, &error));
+  g_autofree char *bytes = NULL;
+  g_assert_true (g_file_get_contents (svg, &bytes, NULL, NULL));
+  g_assert_nonnull (strstr (bytes, "width=\"1200px\""));
+  g_autofree char *bad = g_build_filename (dir, "panels.gif", NULL);
+  g_assert_false (pl_plot_export_panels (panels, 2, bad, 800, 250, &error));
+  g_assert_error (error, PL_PLOT_ERROR, PL_PLOT_ERROR_FORMAT);
+  g_assert_cmpuint (count_entries (dir), ==, 2);
+  remove_tree (dir);
+}
+
 static void
 test_export_errors (void)
 {
@@ -805,6 +862,7 @@ main (int argc, char **argv)
   g_test_add_func ("/plot/draw/degenerate", test_draw_degenerate);
   g_test_add_func ("/plot/draw/timing", test_draw_timing);
   g_test_add_func ("/plot/export/files", test_export_files);
+  g_test_add_func ("/plot/export/panels", test_export_panels);
   g_test_add_func ("/plot/export/errors", test_export_errors);
   g_test_add_func ("/plot/copy", test_copy);
   return g_test_run ();

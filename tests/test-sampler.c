@@ -74,13 +74,14 @@ test_aligned_crops_and_centre_labels (void)
   pl_knobs_init_default (&k);
   k.patch = 40;
   k.batch = 32;
-  PlRng rng;
+  PlRng rng, images;
   pl_rng_init (&rng, 3);
+  pl_rng_init (&images, 103);
   gboolean saw_unaligned = FALSE;
   for (int round = 0; round < 20; round++)
     {
       k.free_origin = round >= 10;
-      const PlBatch *b = pl_sampler_draw (sampler, &k, &rng);
+      const PlBatch *b = pl_sampler_draw (sampler, &k, &images, &rng);
       g_assert_cmpint (b->n_passes, ==, 1);
       const PlPass *pass = &b->passes[0];
       g_assert_cmpint (pass->B, ==, 32);
@@ -128,8 +129,9 @@ test_keep_rate_and_fixed_terms (void)
   g_autoptr (PlSampler) sampler = pl_sampler_new (spec, samples, NULL);
   PlKnobs k;
   pl_knobs_init_default (&k);
-  PlRng rng;
+  PlRng rng, images;
   pl_rng_init (&rng, 5);
+  pl_rng_init (&images, 105);
 
   /* Whole image (25×25 cells), p = 0.3: kept share within 4σ of p. */
   k.patch = 0;
@@ -138,7 +140,7 @@ test_keep_rate_and_fixed_terms (void)
   gint64 kept = 0, cells = 0;
   for (int r = 0; r < 200; r++)
     {
-      const PlBatch *b = pl_sampler_draw (sampler, &k, &rng);
+      const PlBatch *b = pl_sampler_draw (sampler, &k, &images, &rng);
       kept += b->terms;
       cells += b->cells;
     }
@@ -157,7 +159,7 @@ test_keep_rate_and_fixed_terms (void)
       gint64 terms = 0;
       for (int r = 0; r < 200; r++)
         {
-          const PlBatch *b = pl_sampler_draw (sampler, &k, &rng);
+          const PlBatch *b = pl_sampler_draw (sampler, &k, &images, &rng);
           g_assert_cmpint (b->n_crops, ==, (int) lround (2 / ps[i]));
           terms += b->terms;
         }
@@ -179,9 +181,10 @@ test_whole_images_of_mixed_sizes (void)
   pl_knobs_init_default (&k);
   k.patch = 0;
   k.batch = 6;
-  PlRng rng;
+  PlRng rng, images;
   pl_rng_init (&rng, 7);
-  const PlBatch *b = pl_sampler_draw (sampler, &k, &rng);
+  pl_rng_init (&images, 107);
+  const PlBatch *b = pl_sampler_draw (sampler, &k, &images, &rng);
   g_assert_cmpint (b->n_passes, ==, 6);
   gint64 pushed = 0;
   g_autoptr (GHashTable) seen = g_hash_table_new (NULL, NULL);
@@ -225,11 +228,12 @@ test_redundancy_matches_brute_force (void)
   pl_knobs_init_default (&k);
   k.patch = 32;
   k.batch = 40;
-  PlRng rng;
+  PlRng rng, images;
   pl_rng_init (&rng, 10);
+  pl_rng_init (&images, 110);
   for (int round = 0; round < 5; round++)
     {
-      const PlBatch *b = pl_sampler_draw (sampler, &k, &rng);
+      const PlBatch *b = pl_sampler_draw (sampler, &k, &images, &rng);
       gint64 covered = 0;
       for (guint image = 0; image < samples->len; image++)
         {
@@ -265,17 +269,76 @@ test_same_seed_same_batch (void)
   k.patch = 36;
   k.batch = 8;
   k.sampling = 0.5;
-  PlRng ra, rb;
+  PlRng ra, rb, ia, ib;
   pl_rng_init (&ra, 12);
   pl_rng_init (&rb, 12);
+  pl_rng_init (&ia, 13);
+  pl_rng_init (&ib, 13);
   for (int round = 0; round < 5; round++)
     {
-      const PlBatch *x = pl_sampler_draw (a, &k, &ra), *y = pl_sampler_draw (b, &k, &rb);
+      const PlBatch *x = pl_sampler_draw (a, &k, &ia, &ra);
+      const PlBatch *y = pl_sampler_draw (b, &k, &ib, &rb);
       gsize cells = (gsize) 8 * x->passes[0].out_h * x->passes[0].out_w;
       g_assert_cmpmem (x->passes[0].crops, 8 * sizeof (PlCrop), y->passes[0].crops,
                        8 * sizeof (PlCrop));
       g_assert_cmpmem (x->passes[0].keep, cells, y->passes[0].keep, cells);
     }
+}
+
+/* Appends the images of a step, crop by crop and pass by pass, to seq. */
+static void
+append_images (GArray *seq, const PlBatch *b)
+{
+  for (int p = 0; p < b->n_passes; p++)
+    for (int c = 0; c < b->passes[p].B; c++)
+      g_array_append_val (seq, b->passes[p].crops[c].image);
+}
+
+/* Runs compared side by side see the same images: two very different knob settings
+ * (and different origin/keep streams) with the same image stream draw the same
+ * sequence of images, each at its own rate. */
+static void
+test_same_images_whatever_the_knobs (void)
+{
+  g_autoptr (PlNetSpec) spec = default_spec ();
+  const int sizes[][2] = { { 80, 80 }, { 90, 70 }, { 64, 64 }, { 72, 96 }, { 100, 60 } };
+  g_autoptr (GPtrArray) samples = random_samples (sizes, 5, 14);
+  g_autoptr (PlSampler) sampler = pl_sampler_new (spec, samples, NULL);
+  PlKnobs patches, whole;
+  pl_knobs_init_default (&patches);
+  patches.patch = 36;
+  patches.batch = 7;
+  patches.sampling = 0.5;
+  patches.free_origin = TRUE;
+  pl_knobs_init_default (&whole);
+  whole.batch = 1;
+  whole.sampling = 0.25;
+  whole.fixed_terms = TRUE;  /* 4 images a step */
+
+  g_autoptr (GArray) seq_a = g_array_new (FALSE, FALSE, sizeof (int));
+  g_autoptr (GArray) seq_b = g_array_new (FALSE, FALSE, sizeof (int));
+  PlRng ia, ib, ra, rb;
+  pl_rng_init (&ia, 15);
+  pl_rng_init (&ib, 15);
+  pl_rng_init (&ra, 16);
+  pl_rng_init (&rb, 17);
+  while (seq_a->len < 100)
+    append_images (seq_a, pl_sampler_draw (sampler, &patches, &ia, &ra));
+  while (seq_b->len < 100)
+    append_images (seq_b, pl_sampler_draw (sampler, &whole, &ib, &rb));
+  g_assert_cmpmem (seq_a->data, 100 * sizeof (int), seq_b->data, 100 * sizeof (int));
+  /* …and the sequence is not trivially constant. */
+  gboolean varies = FALSE;
+  for (guint i = 1; i < 100; i++)
+    varies |= g_array_index (seq_a, int, i) != g_array_index (seq_a, int, 0);
+  g_assert_true (varies);
+
+  /* A knob change mid-run keeps the sequence going where it was. */
+  g_array_set_size (seq_b, 0);
+  pl_rng_init (&ib, 15);
+  for (int step = 0; seq_b->len < 100; step++)
+    append_images (seq_b, pl_sampler_draw (sampler, step % 2 ? &whole : &patches, &ib, &rb));
+  g_assert_cmpmem (seq_a->data, 100 * sizeof (int), seq_b->data, 100 * sizeof (int));
 }
 
 int
@@ -288,5 +351,6 @@ main (int argc, char **argv)
   g_test_add_func ("/sampler/whole-images-of-mixed-sizes", test_whole_images_of_mixed_sizes);
   g_test_add_func ("/sampler/redundancy-matches-brute-force", test_redundancy_matches_brute_force);
   g_test_add_func ("/sampler/same-seed-same-batch", test_same_seed_same_batch);
+  g_test_add_func ("/sampler/same-images-whatever-the-knobs", test_same_images_whatever_the_knobs);
   return g_test_run ();
 }

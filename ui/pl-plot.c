@@ -1522,8 +1522,8 @@ set_io_error (GError **error, const char *path, int errsv, const char *what)
 
 /* Draws into the open file; FALSE with error set when Cairo or the file fails. */
 static gboolean
-export_to_fd (const PlPlotData *data, gboolean svg, int fd, const char *path, int width,
-              int height, GError **error)
+export_to_fd (const PlPlotData *const *panels, guint n_panels, gboolean svg, int fd,
+              const char *path, int width, int height, GError **error)
 {
   Sink sink = { fd, 0 };
   cairo_surface_t *surface;
@@ -1537,7 +1537,16 @@ export_to_fd (const PlPlotData *data, gboolean svg, int fd, const char *path, in
   else
     surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, width, height);
   cairo_t *cr = cairo_create (surface);
-  pl_plot_draw (cr, data, width, height);
+  /* Panel p takes the columns [p·width/n, (p + 1)·width/n). */
+  for (guint p = 0; p < n_panels; p++)
+    {
+      double x0 = round ((double) width * p / n_panels);
+      double x1 = round ((double) width * (p + 1) / n_panels);
+      cairo_save (cr);
+      cairo_translate (cr, x0, 0);
+      pl_plot_draw (cr, panels[p], x1 - x0, height);
+      cairo_restore (cr);
+    }
   status = cairo_status (cr);
   cairo_destroy (cr);
   if (status == CAIRO_STATUS_SUCCESS)
@@ -1563,6 +1572,16 @@ pl_plot_export (const PlPlotData *data, const char *path, int width, int height,
                 GError **error)
 {
   g_return_val_if_fail (data != NULL, FALSE);
+  return pl_plot_export_panels (&data, 1, path, width, height, error);
+}
+
+gboolean
+pl_plot_export_panels (const PlPlotData *const *panels, guint n_panels, const char *path,
+                       int width, int height, GError **error)
+{
+  g_return_val_if_fail (panels != NULL && n_panels > 0, FALSE);
+  for (guint p = 0; p < n_panels; p++)
+    g_return_val_if_fail (panels[p] != NULL, FALSE);
   g_return_val_if_fail (path != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
@@ -1592,7 +1611,7 @@ pl_plot_export (const PlPlotData *data, const char *path, int width, int height,
   if (fd < 0)
     return set_io_error (error, path, errno, NULL);
 
-  gboolean ok = export_to_fd (data, svg, fd, path, width, height, error);
+  gboolean ok = export_to_fd (panels, n_panels, svg, fd, path, width, height, error);
   if (ok && fsync (fd) != 0)
     ok = set_io_error (error, path, errno, NULL);
   if (close (fd) != 0 && ok)

@@ -78,6 +78,16 @@ gboolean pl_plot_export (const PlPlotData *data,
                          int               height,
                          GError          **error);
 
+/* The same for a figure of n_panels plots side by side in one file, panel p drawn by
+ * pl_plot_draw into the columns [p·width/n, (p + 1)·width/n) (e.g. loss against step
+ * next to loss against time). */
+gboolean pl_plot_export_panels (const PlPlotData *const *panels,
+                                guint                    n_panels,
+                                const char              *path,
+                                int                      width,
+                                int                      height,
+                                GError                 **error);
+
 /* "Nice" tick positions (1, 2, 5 × 10^k steps) covering [min, max]: the first tick is
  * <= min and the last >= max, at most max_ticks of them (the caller's ticks[] holds
  * max_ticks). Returns the count written. Equal endpoints are widened around the value;
