@@ -49,6 +49,19 @@ reached_step (gpointer data)
   return pl_snapshot_get_step (s) >= w->step && preview >= w->step;
 }
 
+typedef struct {
+  PlWindow *window;
+  const char *fragment;
+} MessageWait;
+
+static gboolean
+message_says (gpointer data)
+{
+  MessageWait *w = data;
+  const char *message = pl_window_get_message (w->window);
+  return message != NULL && strstr (message, w->fragment) != NULL;
+}
+
 /* RGBA pixels of a PNG the window wrote. */
 static GBytes *
 png_pixels (const char *path, int *width, int *height)
@@ -130,6 +143,17 @@ test_opens_trains_and_changes_knobs (void)
   g_test_message ("window %d×%d, %u distinct colours", ww, wh, g_hash_table_size (colours));
   g_assert_cmpint (ww, >, 800);
   g_assert_cmpuint (g_hash_table_size (colours), >, 200);
+
+  /* The equivalence, live: on this step's cells, aligned, then shifted off the grid. */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.check-equivalence", NULL));
+  MessageWait aligned = { window, "the same up to float rounding" };
+  wait_until (message_says, &aligned, 120, "the equivalence result");
+  g_test_message ("%s", pl_window_get_message (window));
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.set-free-origin", "b", TRUE));
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.check-equivalence", NULL));
+  MessageWait shifted = { window, "off the J = 4 grid" };
+  wait_until (message_says, &shifted, 120, "the shifted equivalence result");
+  g_test_message ("%s", pl_window_get_message (window));
 
   gtk_window_destroy (GTK_WINDOW (window));
   const char *files[] = { heat0, heat20, window_png };

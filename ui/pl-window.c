@@ -926,6 +926,134 @@ on_loaded (GObject *source, GAsyncResult *result, gpointer data)
   show_message (self, text);
 }
 
+/* ---- the equivalence, live ---- */
+
+typedef struct {
+  const PlSample *sample;
+  guint8 *keep;        /* [oh, ow] of the sample's whole-image grid */
+  int dy, dx, J;
+  PlEquivalence result;
+  GError *error;
+  gboolean ok;
+} EquivalenceJob;
+
+static void
+equivalence_job_free (gpointer data)
+{
+  EquivalenceJob *job = data;
+  g_free (job->keep);
+  g_clear_error (&job->error);
+  g_free (job);
+}
+
+static void
+equivalence_on_worker (PlNet *net, gpointer data)
+{
+  EquivalenceJob *job = data;
+  g_autoptr (PlWorkspace) ws = pl_workspace_new ();
+  job->ok = pl_equivalence_check (net, ws, job->sample, job->keep, job->dy, job->dx,
+                                  &job->result, &job->error);
+}
+
+static void
+equivalence_in_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
+{
+  pl_trainer_call (PL_WINDOW (source)->trainer, equivalence_on_worker, data);
+  g_task_return_boolean (task, TRUE);
+}
+
+static void
+on_equivalence_done (GObject *source, GAsyncResult *result, gpointer data)
+{
+  PlWindow *self = PL_WINDOW (source);
+  EquivalenceJob *job = g_task_get_task_data (G_TASK (result));
+  if (!job->ok)
+    {
+      show_message (self, job->error->message);
+      return;
+    }
+  const PlEquivalence *r = &job->result;
+  double relative = r->max_abs_grad > 0 ? r->max_abs_diff / r->max_abs_grad : 0;
+  g_autofree char *costs = g_strdup_printf (
+    "Whole image %.1f ms and %.2f GFLOP; the %d patches %.1f ms and %.2f GFLOP.",
+    1e3 * r->seconds_whole, r->flops_whole / 1e9, r->n_cells, 1e3 * r->seconds_patches,
+    r->flops_patches / 1e9);
+  g_autofree char *text = NULL;
+  if (job->dy == 0 && job->dx == 0)
+    text = g_strdup_printf ("Equivalence on %s, %d loss terms: the whole-image gradient and the "
+                            "summed R×R patch gradients differ by at most %.2g (largest gradient "
+                            "%.3g, norm %.3g): %s %s", job->sample->name, r->n_cells,
+                            r->max_abs_diff, r->max_abs_grad, r->grad_norm,
+                            relative <= 1e-4 ? "the same up to float rounding."
+                                             : "MORE than float rounding explains — a bug.",
+                            costs);
+  else
+    text = g_strdup_printf ("Equivalence on %s with patches shifted by (%d, %d) px, off the "
+                            "J = %d grid: the gradients differ by up to %.3g (%.0f%% of the "
+                            "largest gradient) and the outputs by %.3g. Max pooling groups pixels "
+                            "in blocks aligned to J, so a shifted patch pools other pixels "
+                            "together: it is no longer a piece of the whole-image computation. "
+                            "%s", job->sample->name, job->dy, job->dx, job->J, r->max_abs_diff,
+                            100 * relative, r->output_diff, costs);
+  show_message (self, text);
+}
+
+/* The first image of the last step, with the cells its crops kept; patches shifted off
+ * the grid when the run uses free crop origins. */
+static void
+action_check_equivalence (GtkWidget *widget, const char *name, GVariant *param)
+{
+  PlWindow *self = PL_WINDOW (widget);
+  const PlDataset *ds = pl_trainer_get_dataset (self->trainer);
+  PlReceptiveField rf = field (self);
+  EquivalenceJob *job = g_new0 (EquivalenceJob, 1);
+  guint n = self->snapshot ? pl_snapshot_get_n_crops (self->snapshot) : 0;
+  int image = n > 0 ? pl_snapshot_get_crop (self->snapshot, 0, NULL, NULL, NULL)->image
+                    : self->preview_image;
+  job->sample = ds->train->pdata[image];
+  job->J = rf.J;
+  if (self->knobs.free_origin)
+    {
+      job->dy = 1;
+      job->dx = 2;
+    }
+  int oh, ow;
+  pl_net_spec_output_size (pl_trainer_get_spec (self->trainer), job->sample->height,
+                           job->sample->width, &oh, &ow);
+  job->keep = g_new0 (guint8, (gsize) oh * ow);
+  gboolean any = FALSE;
+  for (guint c = 0; c < n; c++)
+    {
+      int ch, cw;
+      const guint8 *keep;
+      const PlCrop *crop = pl_snapshot_get_crop (self->snapshot, c, &ch, &cw, &keep);
+      if (crop->image != image)
+        continue;
+      /* Aligned crops' cells are a sub-grid of the whole image's (free ones: nearest). */
+      int i0 = crop->y0 / rf.J, j0 = crop->x0 / rf.J;
+      for (int i = 0; i < ch && i0 + i < oh; i++)
+        for (int j = 0; j < cw && j0 + j < ow; j++)
+          if (keep[i * cw + j])
+            {
+              job->keep[(i0 + i) * ow + j0 + j] = 1;
+              any = TRUE;
+            }
+    }
+  if (!any)
+    g_clear_pointer (&job->keep, g_free);  /* no step yet: every cell */
+  show_message (self, "Computing the gradient both ways…");
+  g_autoptr (GTask) task = g_task_new (self, NULL, on_equivalence_done, NULL);
+  g_task_set_task_data (task, job, equivalence_job_free);
+  g_task_run_in_thread (task, equivalence_in_thread);
+}
+
+const char *
+pl_window_get_message (PlWindow *self)
+{
+  return gtk_revealer_get_reveal_child (self->message_revealer)
+           ? gtk_label_get_text (self->message_label) : NULL;
+}
+
 /* ---- file choosers ---- */
 
 typedef void (*PathFunc) (PlWindow *self, const char *path, gpointer data);
@@ -1041,7 +1169,8 @@ action_preset (GtkWidget *widget, const char *name, GVariant *param)
   pl_window_apply_preset (PL_WINDOW (widget), g_variant_get_string (param, NULL));
 }
 
-/* set-patch, set-batch, set-sampling, set-lr: one knob, as if its widget moved. */
+/* set-patch, set-batch, set-sampling, set-free-origin, set-lr: one knob, as if its
+ * widget moved. */
 static void
 action_set_knob (GtkWidget *widget, const char *name, GVariant *param)
 {
@@ -1053,6 +1182,8 @@ action_set_knob (GtkWidget *widget, const char *name, GVariant *param)
     k.batch = g_variant_get_int32 (param);
   else if (g_str_equal (name, "win.set-sampling"))
     k.sampling = g_variant_get_double (param);
+  else if (g_str_equal (name, "win.set-free-origin"))
+    k.free_origin = g_variant_get_boolean (param);
   else
     k.lr = g_variant_get_double (param);
   if (send_knobs (self, &k))
@@ -1245,12 +1376,15 @@ pl_window_class_init (PlWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.set-batch", "i", action_set_knob);
   gtk_widget_class_install_action (widget_class, "win.set-sampling", "d", action_set_knob);
   gtk_widget_class_install_action (widget_class, "win.set-lr", "d", action_set_knob);
+  gtk_widget_class_install_action (widget_class, "win.set-free-origin", "b", action_set_knob);
   gtk_widget_class_install_action (widget_class, "win.save-checkpoint", NULL, action_save);
   gtk_widget_class_install_action (widget_class, "win.load-checkpoint", NULL, action_load);
   gtk_widget_class_install_action (widget_class, "win.open-dataset", NULL, action_open_dataset);
   gtk_widget_class_install_action (widget_class, "win.export-plot", "s", action_export_plot);
   gtk_widget_class_install_action (widget_class, "win.export-csv", NULL, action_export_csv);
   gtk_widget_class_install_action (widget_class, "win.compare", NULL, action_compare);
+  gtk_widget_class_install_action (widget_class, "win.check-equivalence", NULL,
+                                   action_check_equivalence);
 }
 
 static void

@@ -21,6 +21,8 @@ void       pl_window_apply_preset (PlWindow *self, const char *preset);
 /* Renders the whole window (or one named child: "probability", "input", …) to a PNG. */
 gboolean   pl_window_save_png (PlWindow *self, const char *part, const char *path,
                                GError **error);
+/* The message shown in the window's bar, or NULL when none is shown. */
+const char *pl_window_get_message (PlWindow *self);
 /* Closes without asking about unsaved weights (for scripted use and tests). */
 void       pl_window_set_quiet_close (PlWindow *self, gboolean quiet);
 
