@@ -5,6 +5,8 @@
  * A benchmark, not a test: it prints numbers and ratios and never fails on speed. */
 #include "pl-engine.h"
 
+#include "bench-util.h"
+
 #include <cblas.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,20 +19,6 @@ now (void)
   struct timespec ts;
   clock_gettime (CLOCK_MONOTONIC, &ts);
   return (double) ts.tv_sec + 1e-9 * (double) ts.tv_nsec;
-}
-
-static int
-compare_doubles (const void *a, const void *b)
-{
-  double x = *(const double *) a, y = *(const double *) b;
-  return (x > y) - (x < y);
-}
-
-static double
-median (double *v, int n)
-{
-  qsort (v, (size_t) n, sizeof (double), compare_doubles);
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
 static double
@@ -56,7 +44,7 @@ sgemm_gflops (int n, int reps)
   g_free (a);
   g_free (b);
   g_free (c);
-  return 2.0 * n * (double) n * n / median (times, reps) / 1e9;
+  return 2.0 * n * (double) n * n / pl_bench_median (times, reps) / 1e9;
 }
 
 typedef struct {
@@ -113,7 +101,7 @@ bench_steps (const PlNetSpec *spec, int B, int H, int W, int reps)
   /* Per-layer figures come from the median step, so they add up to it. */
   double sorted[64];
   memcpy (sorted, times, sizeof (double) * (gsize) reps);
-  double med = median (sorted, reps);
+  double med = pl_bench_median (sorted, reps);
   int at = 0;
   for (int rep = 0; rep < reps; rep++)
     if (times[rep] == med || (times[rep] >= med && times[at] < med))

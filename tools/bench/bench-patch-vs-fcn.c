@@ -14,23 +14,11 @@
  * everything. A benchmark, not a test: it prints numbers and never fails on speed. */
 #include "pl-engine.h"
 
+#include "bench-util.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
-
-static int
-compare_doubles (const void *a, const void *b)
-{
-  double x = *(const double *) a, y = *(const double *) b;
-  return (x > y) - (x < y);
-}
-
-static double
-median (double *v, int n)
-{
-  qsort (v, (size_t) n, sizeof (double), compare_doubles);
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
 
 typedef struct {
   int side, cells, reps, whole_per_rep;
@@ -87,9 +75,9 @@ bench_side (const PlNetSpec *spec, int side, int reps)
       speedup[rep] = patches[rep] / whole[rep];
       r.rel_diff = MAX (r.rel_diff, e.max_abs_diff / e.max_abs_grad);
     }
-  r.whole = median (whole, reps);
-  r.patches = median (patches, reps);
-  r.speedup = median (speedup, reps);
+  r.whole = pl_bench_median (whole, reps);
+  r.patches = pl_bench_median (patches, reps);
+  r.speedup = pl_bench_median (speedup, reps);
   return r;
 }
 

@@ -8,6 +8,8 @@
 
 #include "pl-window.h"
 
+#include "bench-util.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -85,13 +87,6 @@ find_scale (GtkWidget *widget, const char *label)
   return NULL;
 }
 
-static int
-compare (const void *a, const void *b)
-{
-  double x = *(const double *) a, y = *(const double *) b;
-  return (x > y) - (x < y);
-}
-
 int
 main (int argc, char **argv)
 {
@@ -121,7 +116,7 @@ main (int argc, char **argv)
   g_autoptr (PlSnapshot) s = pl_trainer_dup_snapshot (pl_window_get_trainer (window));
   double *v = (double *) p.lateness->data;
   guint n = p.lateness->len;
-  qsort (v, n, sizeof (double), compare);
+  pl_bench_sort (v, n);
   printf ("%.0f s of training at default knobs, sampling slider moved every 20 ms "
           "(%d moves, %u knob edits recorded, %" G_GINT64_FORMAT " steps)\n", seconds, p.ticks,
           pl_snapshot_get_n_edits (s), pl_snapshot_get_step (s));
@@ -130,7 +125,7 @@ main (int argc, char **argv)
           v[(gsize) (0.99 * (n - 1))], v[n - 1], n);
   double *f = (double *) frame_ms->data;
   guint nf = frame_ms->len;
-  qsort (f, nf, sizeof (double), compare);
+  pl_bench_sort (f, nf);
   printf ("frames (layout + paint, software renderer): %u, median %.2f ms, 99th percentile "
           "%.2f ms, worst %.2f ms\n", nf, f[nf / 2], f[(gsize) (0.99 * (nf - 1))], f[nf - 1]);
   gtk_window_destroy (GTK_WINDOW (window));
