@@ -23,7 +23,7 @@ test_default_net_learns_builtin_scenes (void)
   PlTrainerOptions options;
   pl_trainer_options_init (&options);
   options.seed = 1;
-  options.max_steps = 400;
+  options.max_steps = 500;
   options.validate_every = 100;
   options.preview_interval = -1;
   PlTrainer *trainer = pl_trainer_new (dataset, spec, &knobs, &options, &error);
@@ -43,13 +43,13 @@ test_default_net_learns_builtin_scenes (void)
       g_test_message ("step %" G_GINT64_FORMAT ": loss %.3f, val accuracy %.3f, val mIoU %.3f",
                       m->step, m->loss, m->val_accuracy, m->val_miou);
     }
-  const PlStepMetrics *last = pl_snapshot_get_metrics (s, 399);
-  g_test_message ("majority baseline %.3f, trained %.3f after 400 steps (%.1f s)", baseline,
+  const PlStepMetrics *last = pl_snapshot_get_metrics (s, 499);
+  g_test_message ("majority baseline %.3f, trained %.3f after 500 steps (%.1f s)", baseline,
                   last->val_accuracy, last->elapsed);
   g_assert_true (isfinite (last->val_accuracy));
   /* "Clearly above": at least a third of the baseline's errors gone (measured here:
-   * 0.902 against 0.847, 36% of them; 0.916 before the sampler drew images from a
-   * stream of their own, which changed the data order), and more than one class found. */
+   * 0.918 against 0.847, 46% of them, mIoU 0.50; at 400 steps 0.902, too close to the
+   * bound for comfort), and more than one class found. */
   g_assert_cmpfloat (1.0 - last->val_accuracy, <, 0.67 * (1.0 - baseline));
   g_assert_cmpfloat (last->val_miou, >, 0.35);
   pl_snapshot_unref (s);
