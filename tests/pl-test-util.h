@@ -14,6 +14,9 @@ double pl_test_max_abs_diff (const float *a, const float *b, gsize n);
 /* Hash of every ReLU sign and max-pool winner of the last forward pass. */
 guint64 pl_test_branch_signature (const PlNet *net, const PlWorkspace *ws);
 PlNetSpec *pl_test_spec (const char *text, int in_channels);
+/* A PNG that is only a header claiming width×height (valid CRCs, a token IDAT): what a
+ * forged or damaged file looks like before any pixel is decoded. colour 0 grey, 2 RGB. */
+void pl_test_write_forged_png (const char *path, guint32 width, guint32 height, guint8 colour);
 
 G_END_DECLS
 

@@ -7,6 +7,8 @@
  * headers. The Fashion-MNIST cases need the Debian package dataset-fashion-mnist and fail
  * (rather than skip) without it.
  */
+#include "pl-test-util.h"
+
 #include "pl-dataset.h"
 #include "pl-image-io.h"
 #include "pl-rng.h"
@@ -195,59 +197,6 @@ write_jpeg (const char *path, int width, int height, const guint8 *rgb)
   jpeg_finish_compress (&cinfo);
   jpeg_destroy_compress (&cinfo);
   fclose (file);
-}
-
-static guint32
-crc32_of (const guint8 *data, gsize n)
-{
-  guint32 crc = 0xffffffffu;
-  for (gsize i = 0; i < n; i++)
-    {
-      crc ^= data[i];
-      for (int k = 0; k < 8; k++)
-        crc = (crc >> 1) ^ (0xedb88320u & (0u - (crc & 1u)));
-    }
-  return crc ^ 0xffffffffu;
-}
-
-static void
-append_chunk (GByteArray *out, const char *type, const guint8 *data, guint32 length)
-{
-  guint32 be = GUINT32_TO_BE (length);
-  GByteArray *body = g_byte_array_new ();
-  g_byte_array_append (body, (const guint8 *) type, 4);
-  if (length > 0)
-    g_byte_array_append (body, data, length);
-  g_byte_array_append (out, (const guint8 *) &be, 4);
-  g_byte_array_append (out, body->data, body->len);
-  be = GUINT32_TO_BE (crc32_of (body->data, body->len));
-  g_byte_array_append (out, (const guint8 *) &be, 4);
-  g_byte_array_unref (body);
-}
-
-/* A PNG that is only a header claiming width×height (valid CRCs, a token IDAT): what a
- * forged or damaged file looks like before any pixel is decoded. colour 0 grey, 2 RGB. */
-static void
-write_forged_png (const char *path, guint32 width, guint32 height, guint8 colour)
-{
-  static const guint8 signature[8] = { 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n' };
-  static const guint8 idat[] = { 0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01 };
-  g_autoptr (GByteArray) out = g_byte_array_new ();
-  g_autoptr (GError) error = NULL;
-  guint8 ihdr[13];
-  guint32 w = GUINT32_TO_BE (width), h = GUINT32_TO_BE (height);
-
-  memcpy (ihdr, &w, 4);
-  memcpy (ihdr + 4, &h, 4);
-  ihdr[8] = 8;       /* bit depth */
-  ihdr[9] = colour;
-  ihdr[10] = ihdr[11] = ihdr[12] = 0;
-  g_byte_array_append (out, signature, 8);
-  append_chunk (out, "IHDR", ihdr, 13);
-  append_chunk (out, "IDAT", idat, sizeof idat);
-  append_chunk (out, "IEND", NULL, 0);
-  g_file_set_contents (path, (const char *) out->data, out->len, &error);
-  g_assert_no_error (error);
 }
 
 /* A smooth, distinctive image: pixel (x, y) = (x * 20 + seed, y * 20, (x + y) * 10). */
@@ -626,7 +575,7 @@ test_absurd_png_header (void)
   g_autofree guint8 *rgb = NULL;
   int w, h;
 
-  write_forged_png (path, 100000, 100000, 2);
+  pl_test_write_forged_png (path, 100000, 100000, 2);
   g_assert_false (pl_image_load_rgb (path, &w, &h, &rgb, &error));
   g_assert_error (error, PL_DATASET_ERROR, PL_DATASET_ERROR_LIMIT);
   assert_contains (error->message, path);
@@ -635,11 +584,11 @@ test_absurd_png_header (void)
   g_clear_error (&error);
 
   /* Just above the documented limit is refused too; at the limit the header is fine. */
-  write_forged_png (path, PL_IMAGE_MAX_SIDE + 1, 16, 2);
+  pl_test_write_forged_png (path, PL_IMAGE_MAX_SIDE + 1, 16, 2);
   g_assert_false (pl_image_read_size (path, &w, &h, &error));
   g_assert_error (error, PL_DATASET_ERROR, PL_DATASET_ERROR_LIMIT);
   g_clear_error (&error);
-  write_forged_png (path, PL_IMAGE_MAX_SIDE, 16, 2);
+  pl_test_write_forged_png (path, PL_IMAGE_MAX_SIDE, 16, 2);
   g_assert_true (pl_image_read_size (path, &w, &h, &error));
   g_assert_no_error (error);
   g_assert_cmpint (w, ==, PL_IMAGE_MAX_SIDE);
@@ -1041,7 +990,7 @@ add_bad_pair (const char *root, BadKind kind, PlDatasetError *code, const char *
       *reason = "RGB";
       break;
     case BAD_ABSURD_SIZE:
-      write_forged_png (image_png, 100000, 100000, 2);
+      pl_test_write_forged_png (image_png, 100000, 100000, 2);
       write_grey_mask (mask, 12, 10, labels);
       named = g_strdup (image_png);
       *code = PL_DATASET_ERROR_LIMIT;
@@ -1198,8 +1147,8 @@ test_folder_memory_limit (void)
       g_autofree char *name = g_strdup_printf ("big%02d.png", i);
       g_autofree char *image = g_build_filename (images, name, NULL);
       g_autofree char *mask = g_build_filename (masks, name, NULL);
-      write_forged_png (image, PL_IMAGE_MAX_SIDE, PL_IMAGE_MAX_SIDE, 2);
-      write_forged_png (mask, PL_IMAGE_MAX_SIDE, PL_IMAGE_MAX_SIDE, 0);
+      pl_test_write_forged_png (image, PL_IMAGE_MAX_SIDE, PL_IMAGE_MAX_SIDE, 2);
+      pl_test_write_forged_png (mask, PL_IMAGE_MAX_SIDE, PL_IMAGE_MAX_SIDE, 0);
     }
   message = expect_folder_error (root, NULL, PL_DATASET_ERROR_LIMIT);
   assert_contains (message, root);
