@@ -188,6 +188,7 @@ test_killed_while_saving (void)
           g_auto (PlCheckpointMeta) meta = { 0 };
           g_autoptr (PlNet) net = pl_checkpoint_load (ckpt, &meta, &error);
           g_assert_no_error (error);
+          g_assert_nonnull (net);
           g_assert_cmpint (meta.step, >=, 1);
           loaded++;
         }
@@ -204,6 +205,7 @@ test_killed_while_saving (void)
   g_assert_cmpuint (count_temporaries (dir), ==, 0);
   g_autoptr (PlNet) net = pl_checkpoint_load (ckpt, NULL, &error);
   g_assert_no_error (error);
+  g_assert_nonnull (net);
   g_assert_cmpint (g_remove (ckpt), ==, 0);
   g_assert_cmpint (g_rmdir (dir), ==, 0);
 }

@@ -1058,7 +1058,7 @@ test_folder_missing_and_empty (void)
   /* images/ and masks/ present but with nothing in them. */
   {
     g_autofree char *images = make_subdir (root, "images");
-    g_autofree char *masks = make_subdir (root, "masks");
+    g_free (make_subdir (root, "masks"));
     message = expect_folder_error (root, NULL, PL_DATASET_ERROR_EMPTY);
     assert_contains (message, images);
     g_clear_pointer (&message, g_free);

@@ -133,6 +133,7 @@ expect_save_fails_keeping_old (const char *dir, const char *must_contain)
   g_autoptr (GError) load_error = NULL;
   g_autoptr (PlNet) back = pl_checkpoint_load (path, NULL, &load_error);
   g_assert_no_error (load_error);
+  g_assert_nonnull (back);
 }
 
 static void

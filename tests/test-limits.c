@@ -125,6 +125,7 @@ test_spec_depth_and_receptive_field (void)
   g_string_append (text, "c1x2");
   g_autoptr (PlNetSpec) deepest = pl_net_spec_parse (text->str, 3, 0, &error);
   g_assert_no_error (error);
+  g_assert_cmpint (deepest->n_layers, ==, PL_SPEC_MAX_LAYERS);
   g_string_prepend (text, "c1x2 ");
   g_autoptr (PlNetSpec) too_deep = pl_net_spec_parse (text->str, 3, 0, &error);
   g_assert_null (too_deep);
