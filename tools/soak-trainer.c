@@ -95,7 +95,7 @@ random_knobs (PlRng *rng, PlKnobs *k)
 {
   pl_knobs_init_default (k);
   k->patch = pl_rng_below (rng, 3) == 0 ? 0 : 24 + 4 * (int) pl_rng_below (rng, 7);
-  k->batch = 1 + (int) pl_rng_below (rng, pl_rng_below (rng, 10) == 0 ? 200 : 6);
+  k->batch = 1 + (int) pl_rng_below (rng, pl_rng_below (rng, 10) == 0 ? 48 : 6);
   k->sampling = 0.05 + 0.95 * pl_rng_uniform (rng);
   k->fixed_terms = pl_rng_below (rng, 3) == 0;
   k->free_origin = pl_rng_below (rng, 4) == 0;
