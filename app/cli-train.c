@@ -203,7 +203,9 @@ _pl_cli_train (int argc, char **argv)
   if (save_every < 0 || (save_every > 0 && save == NULL))
     return _pl_cli_fail ("train", 2, "--save-every needs --save FILE and a step count >= 1");
   g_autoptr (GArray) schedule = NULL;
-  if (schedule_text != NULL && (schedule = pl_schedule_parse (schedule_text, &error)) == NULL)
+  if (schedule_text != NULL
+      && ((schedule = pl_schedule_parse (schedule_text, &error)) == NULL
+          || !pl_schedule_validate (schedule, &knobs, &error)))
     return _pl_cli_fail ("train", 2, "%s", error->message);
 
   PlDataset *dataset = _pl_cli_load_dataset (data, (guint64) seed, n_train, n_val, side,

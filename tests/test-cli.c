@@ -128,6 +128,9 @@ test_bad_arguments_and_files (void)
     { 1, "/nonexistent/data", { "train", "--data", "/nonexistent/data" } },
     { 2, "unknown command 'trian'", { "trian" } },
     { 2, "--save-every needs --save", { "train", "--save-every", "10" } },
+    /* Found by fuzzing: each entry alone is valid, together they break the batch limit. */
+    { 2, "schedule at step 20: batch / sampling must stay at most 4096",
+      { "train", "--schedule", "10:fixed-terms=1,20:sampling=0.0001" } },
     { 2, "batch must be between 1 and 4096", { "train", "--batch", "4097" } },
   };
   for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)

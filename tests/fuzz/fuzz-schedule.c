@@ -1,8 +1,9 @@
 /* fuzz-schedule.c — libFuzzer target: the text forms of the knobs (pl-knobs.h), as
  * `patchlab-cli train --schedule` and the edit log use them. The input is parsed as a
  * schedule and also applied as one knob line. A schedule that parses has strictly
- * increasing steps and entries that apply to the defaults; knobs that apply are valid
- * and survive pl_knobs_to_string → pl_knobs_apply exactly. */
+ * increasing steps and entries that each apply to the defaults; one that also validates
+ * against the defaults applies entry after entry; knobs that apply are valid and survive
+ * pl_knobs_to_string → pl_knobs_apply exactly. */
 #include "fuzz-util.h"
 
 #include "pl-knobs.h"
@@ -32,16 +33,26 @@ LLVMFuzzerTestOneInput (const guint8 *data, size_t size)
     pl_fuzz_check_error (error, PL_KNOBS_ERROR, NULL);
   else
     {
-      PlKnobs knobs;
-      pl_knobs_init_default (&knobs);
+      PlKnobs defaults, knobs;
+      pl_knobs_init_default (&defaults);
+      gboolean valid = pl_schedule_validate (schedule, &defaults, &error);
+      if (!valid)
+        pl_fuzz_check_error (error, PL_KNOBS_ERROR, "schedule at step ");
       PL_FUZZ_CHECK (schedule->len > 0);
+      knobs = defaults;
       for (guint i = 0; i < schedule->len; i++)
         {
           const PlScheduleEntry *e = &g_array_index (schedule, PlScheduleEntry, i);
+          PlKnobs alone = defaults;
           PL_FUZZ_CHECK (e->step >= 0);
           PL_FUZZ_CHECK (i == 0 || e->step > g_array_index (schedule, PlScheduleEntry, i - 1).step);
-          PL_FUZZ_CHECK (pl_knobs_apply (&knobs, e->assignments, NULL));
-          check_round_trip (&knobs);
+          PL_FUZZ_CHECK (pl_knobs_apply (&alone, e->assignments, NULL));
+          check_round_trip (&alone);
+          if (valid)
+            {
+              PL_FUZZ_CHECK (pl_knobs_apply (&knobs, e->assignments, NULL));
+              check_round_trip (&knobs);
+            }
         }
       pl_schedule_free (schedule);
     }
