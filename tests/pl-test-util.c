@@ -173,3 +173,52 @@ pl_test_write_forged_png (const char *path, guint32 width, guint32 height, guint
   g_assert_no_error (error);
 }
 
+
+/* Files and folders */
+
+char *
+pl_test_make_temp_dir (const char *template)
+{
+  g_autoptr (GError) error = NULL;
+  char *dir = g_dir_make_tmp (template, &error);
+  g_assert_no_error (error);
+  return dir;
+}
+
+void
+pl_test_remove_tree (const char *path)
+{
+  if (g_file_test (path, G_FILE_TEST_IS_DIR) && !g_file_test (path, G_FILE_TEST_IS_SYMLINK))
+    {
+      g_autoptr (GDir) dir = g_dir_open (path, 0, NULL);
+      const char *name;
+      while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+        {
+          g_autofree char *child = g_build_filename (path, name, NULL);
+          pl_test_remove_tree (child);
+        }
+    }
+  g_remove (path);
+}
+
+guint
+pl_test_count_entries (const char *dir)
+{
+  g_autoptr (GDir) handle = g_dir_open (dir, 0, NULL);
+  guint n = 0;
+  g_assert_nonnull (handle);
+  while (g_dir_read_name (handle) != NULL)
+    n++;
+  return n;
+}
+
+GBytes *
+pl_test_read_bytes (const char *path)
+{
+  g_autoptr (GError) error = NULL;
+  char *contents = NULL;
+  gsize length = 0;
+  g_file_get_contents (path, &contents, &length, &error);
+  g_assert_no_error (error);
+  return g_bytes_new_take (contents, length);
+}

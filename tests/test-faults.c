@@ -23,53 +23,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static char *
-make_temp_dir (void)
-{
-  g_autoptr (GError) error = NULL;
-  char *dir = g_dir_make_tmp ("pl-faults-XXXXXX", &error);
-  g_assert_no_error (error);
-  return dir;
-}
-
-static void
-remove_tree (const char *path)
-{
-  if (g_file_test (path, G_FILE_TEST_IS_DIR) && !g_file_test (path, G_FILE_TEST_IS_SYMLINK))
-    {
-      g_autoptr (GDir) dir = g_dir_open (path, 0, NULL);
-      const char *name;
-      while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-        {
-          g_autofree char *child = g_build_filename (path, name, NULL);
-          remove_tree (child);
-        }
-    }
-  g_remove (path);
-}
-
-static guint
-count_entries (const char *dir)
-{
-  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
-  guint n = 0;
-  g_assert_nonnull (d);
-  while (g_dir_read_name (d) != NULL)
-    n++;
-  return n;
-}
-
-static GBytes *
-read_bytes (const char *path)
-{
-  g_autoptr (GError) error = NULL;
-  char *contents = NULL;
-  gsize length = 0;
-  g_file_get_contents (path, &contents, &length, &error);
-  g_assert_no_error (error);
-  return g_bytes_new_take (contents, length);
-}
-
 /* ---- Checkpoints on a full disk or in a read-only folder ---- */
 
 /* GTest runs subprocesses quietly: what a subprocess did goes to stderr, which the test
@@ -98,9 +51,13 @@ mount_small_tmpfs (const char *dir, gsize bytes)
   return TRUE;
 }
 
+/* The "old" checkpoint, about 1 KiB, at dir/net.safetensors. */
 static void
-save_or_die (const char *path, const PlNet *net)
+save_small (const char *dir)
 {
+  g_autofree char *path = g_build_filename (dir, "net.safetensors", NULL);
+  g_autoptr (PlNetSpec) spec = pl_test_spec ("c3x4 c1x2", 3);
+  g_autoptr (PlNet) net = pl_net_new (spec, 1);
   g_auto (PlCheckpointMeta) meta = { 0 };
   g_autoptr (GError) error = NULL;
   meta.class_names = g_strsplit ("background,thing", ",", -1);
@@ -116,7 +73,7 @@ expect_save_fails_keeping_old (const char *dir, const char *must_contain)
   g_autofree char *path = g_build_filename (dir, "net.safetensors", NULL);
   g_autoptr (PlNetSpec) big_spec = pl_test_spec ("c3x32 c3x32 c1x2", 3);
   g_autoptr (PlNet) big = pl_net_new (big_spec, 2);
-  g_autoptr (GBytes) before = read_bytes (path);
+  g_autoptr (GBytes) before = pl_test_read_bytes (path);
   g_auto (PlCheckpointMeta) meta = { 0 };
   g_autoptr (GError) error = NULL;
 
@@ -127,92 +84,91 @@ expect_save_fails_keeping_old (const char *dir, const char *must_contain)
   g_assert_error (error, PL_CHECKPOINT_ERROR, PL_CHECKPOINT_ERROR_IO);
   g_assert_nonnull (strstr (error->message, path));
   g_assert_nonnull (strstr (error->message, must_contain));
-  g_autoptr (GBytes) after = read_bytes (path);
+  g_autoptr (GBytes) after = pl_test_read_bytes (path);
   g_assert_true (g_bytes_equal (before, after));
-  g_assert_cmpuint (count_entries (dir), ==, 1);  /* no temporary file left */
+  g_assert_cmpuint (pl_test_count_entries (dir), ==, 1);  /* no temporary file left */
   g_autoptr (GError) load_error = NULL;
   g_autoptr (PlNet) back = pl_checkpoint_load (path, NULL, &load_error);
   g_assert_no_error (load_error);
   g_assert_nonnull (back);
 }
 
+/* Runs body in a subprocess (mounts and limits die with it), on a new folder. */
 static void
-test_checkpoint_disk_full (void)
+run_in_subprocess (void (*body) (const char *dir))
 {
   if (g_test_subprocess ())
     {
-      const char *dir = g_getenv ("PL_TEST_DIR");
-      g_autofree char *path = g_build_filename (dir, "net.safetensors", NULL);
-      g_autoptr (PlNetSpec) small_spec = pl_test_spec ("c3x4 c1x2", 3);
-      g_autoptr (PlNet) small = pl_net_new (small_spec, 1);
-      /* The old checkpoint takes about 1 KiB; the new one about 80 KiB. */
-      gboolean tmpfs = mount_small_tmpfs (dir, 64 << 10);
-      if (tmpfs)
-        say ("a 64 KiB tmpfs in a private mount namespace");
-      save_or_die (path, small);
-      if (tmpfs)
-        expect_save_fails_keeping_old (dir, "No space left on device");
-      else
-        {
-          struct rlimit limit = { 32 << 10, 32 << 10 };
-          say ("injecting: a 32 KiB file-size limit (RLIMIT_FSIZE)");
-          signal (SIGXFSZ, SIG_IGN);
-          g_assert_cmpint (setrlimit (RLIMIT_FSIZE, &limit), ==, 0);
-          expect_save_fails_keeping_old (dir, "File too large");
-        }
+      body (g_getenv ("PL_TEST_DIR"));
       return;
     }
-  g_autofree char *dir = make_temp_dir ();
+  g_autofree char *dir = pl_test_make_temp_dir ("pl-faults-XXXXXX");
   g_setenv ("PL_TEST_DIR", dir, TRUE);
   g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_INHERIT_STDOUT
                                    | G_TEST_SUBPROCESS_INHERIT_STDERR);
   g_unsetenv ("PL_TEST_DIR");
   g_test_trap_assert_passed ();
-  remove_tree (dir);
+  pl_test_remove_tree (dir);
+}
+
+/* The new checkpoint (about 80 KiB) does not fit where the old one (1 KiB) did. */
+static void
+disk_full (const char *dir)
+{
+  if (mount_small_tmpfs (dir, 64 << 10))
+    {
+      say ("a 64 KiB tmpfs in a private mount namespace");
+      save_small (dir);
+      expect_save_fails_keeping_old (dir, "No space left on device");
+      return;
+    }
+  struct rlimit limit = { 32 << 10, 32 << 10 };
+  say ("injecting: a 32 KiB file-size limit (RLIMIT_FSIZE)");
+  save_small (dir);
+  signal (SIGXFSZ, SIG_IGN);
+  g_assert_cmpint (setrlimit (RLIMIT_FSIZE, &limit), ==, 0);
+  expect_save_fails_keeping_old (dir, "File too large");
+}
+
+static void
+read_only_folder (const char *dir)
+{
+  if (mount_small_tmpfs (dir, 1 << 20))
+    {
+      say ("a tmpfs in a private mount namespace, remounted read-only");
+      save_small (dir);
+      g_assert_cmpint (mount (NULL, dir, NULL, MS_REMOUNT | MS_RDONLY, NULL), ==, 0);
+      expect_save_fails_keeping_old (dir, "Read-only file system");
+    }
+  else if (geteuid () != 0)
+    {
+      say ("injecting: the folder's write permission removed");
+      save_small (dir);
+      g_assert_cmpint (g_chmod (dir, 0555), ==, 0);
+      expect_save_fails_keeping_old (dir, "Permission denied");
+      g_chmod (dir, 0755);
+    }
+  else
+    {
+      /* Root ignores permission bits; fail the first write instead. */
+      say ("injecting: the first write fails (checkpoint test hook)");
+      save_small (dir);
+      pl_checkpoint_set_fail_after_bytes_for_testing (0);
+      expect_save_fails_keeping_old (dir, "writing failed");
+      pl_checkpoint_set_fail_after_bytes_for_testing (-1);
+    }
+}
+
+static void
+test_checkpoint_disk_full (void)
+{
+  run_in_subprocess (disk_full);
 }
 
 static void
 test_checkpoint_read_only_folder (void)
 {
-  if (g_test_subprocess ())
-    {
-      const char *dir = g_getenv ("PL_TEST_DIR");
-      g_autofree char *path = g_build_filename (dir, "net.safetensors", NULL);
-      g_autoptr (PlNetSpec) small_spec = pl_test_spec ("c3x4 c1x2", 3);
-      g_autoptr (PlNet) small = pl_net_new (small_spec, 1);
-      if (mount_small_tmpfs (dir, 1 << 20))
-        {
-          say ("a tmpfs in a private mount namespace, remounted read-only");
-          save_or_die (path, small);
-          g_assert_cmpint (mount (NULL, dir, NULL, MS_REMOUNT | MS_RDONLY, NULL), ==, 0);
-          expect_save_fails_keeping_old (dir, "Read-only file system");
-        }
-      else if (geteuid () != 0)
-        {
-          say ("injecting: the folder's write permission removed");
-          save_or_die (path, small);
-          g_assert_cmpint (g_chmod (dir, 0555), ==, 0);
-          expect_save_fails_keeping_old (dir, "Permission denied");
-          g_chmod (dir, 0755);
-        }
-      else
-        {
-          /* Root ignores permission bits; fail the first write instead. */
-          say ("injecting: the first write fails (checkpoint test hook)");
-          save_or_die (path, small);
-          pl_checkpoint_set_fail_after_bytes_for_testing (0);
-          expect_save_fails_keeping_old (dir, "writing failed");
-          pl_checkpoint_set_fail_after_bytes_for_testing (-1);
-        }
-      return;
-    }
-  g_autofree char *dir = make_temp_dir ();
-  g_setenv ("PL_TEST_DIR", dir, TRUE);
-  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_INHERIT_STDOUT
-                                   | G_TEST_SUBPROCESS_INHERIT_STDERR);
-  g_unsetenv ("PL_TEST_DIR");
-  g_test_trap_assert_passed ();
-  remove_tree (dir);
+  run_in_subprocess (read_only_folder);
 }
 
 /* ---- A dataset folder that changes while it loads ---- */
@@ -237,7 +193,7 @@ versions_init (Versions *versions, const char *dir)
       g_autoptr (GError) error = NULL;
       memset (labels, v, (gsize) side * side);
       g_assert_true (pl_image_save_labels (path, side, side, labels, &error));
-      versions->png[v] = read_bytes (path);
+      versions->png[v] = pl_test_read_bytes (path);
     }
   g_remove (path);
 }
@@ -269,7 +225,7 @@ pair_path (const char *root, const char *kind, int i)
 static char *
 make_folder (const Versions *versions, int n_pairs)
 {
-  char *root = make_temp_dir ();
+  char *root = pl_test_make_temp_dir ("pl-faults-XXXXXX");
   const char *kinds[] = { "images", "masks" };
   for (int k = 0; k < 2; k++)
     {
@@ -385,7 +341,7 @@ test_folder_changes_before_decoding (void)
     { CHANGE_ADD_PAIR, NULL, NULL, 3 },
   };
   Versions versions;
-  g_autofree char *scratch = make_temp_dir ();
+  g_autofree char *scratch = pl_test_make_temp_dir ("pl-faults-XXXXXX");
   versions_init (&versions, scratch);
 
   for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
@@ -414,10 +370,10 @@ test_folder_changes_before_decoding (void)
             g_assert_cmpuint (dataset->train->len, ==, cases[i].n_left);
             assert_consistent (dataset);
           }
-        remove_tree (root);
+        pl_test_remove_tree (root);
       }
   versions_clear (&versions);
-  remove_tree (scratch);
+  pl_test_remove_tree (scratch);
 }
 
 typedef struct {
@@ -481,7 +437,7 @@ static void
 test_folder_changing_under_a_thread (void)
 {
   Versions versions;
-  g_autofree char *scratch = make_temp_dir ();
+  g_autofree char *scratch = pl_test_make_temp_dir ("pl-faults-XXXXXX");
   versions_init (&versions, scratch);
   g_autofree char *root = make_folder (&versions, 12);
   Mutator m = { &versions, root, 12, 0, 0 };
@@ -511,8 +467,8 @@ test_folder_changing_under_a_thread (void)
                   refused);
   g_assert_cmpuint (loaded, >, 0);
   versions_clear (&versions);
-  remove_tree (root);
-  remove_tree (scratch);
+  pl_test_remove_tree (root);
+  pl_test_remove_tree (scratch);
 }
 
 static void

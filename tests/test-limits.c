@@ -17,19 +17,10 @@ assert_message (const GError *error, GQuark domain, const char *fragment)
     g_error ("'%s' does not contain '%s'", error->message, fragment);
 }
 
-static char *
-make_temp_dir (void)
-{
-  g_autoptr (GError) error = NULL;
-  char *dir = g_dir_make_tmp ("pl-limits-XXXXXX", &error);
-  g_assert_no_error (error);
-  return dir;
-}
-
 static void
 test_image_side (void)
 {
-  g_autofree char *dir = make_temp_dir ();
+  g_autofree char *dir = pl_test_make_temp_dir ("pl-limits-XXXXXX");
   g_autofree char *path = g_build_filename (dir, "big.png", NULL);
   g_autoptr (GError) error = NULL;
   int w, h;
@@ -57,7 +48,7 @@ test_classes (void)
   assert_message (error, PL_SPEC_ERROR, "between 2 and 255 classes");
 
   /* classes.txt: 255 names are the most (label 255 means "ignore"). */
-  g_autofree char *dir = make_temp_dir ();
+  g_autofree char *dir = pl_test_make_temp_dir ("pl-limits-XXXXXX");
   g_autofree char *images = g_build_filename (dir, "images", NULL);
   g_autofree char *masks = g_build_filename (dir, "masks", NULL);
   g_autofree char *classes = g_build_filename (dir, "classes.txt", NULL);
@@ -195,7 +186,7 @@ test_dataset_bytes (void)
   g_clear_error (&error);
 
   /* A folder: from the headers, before decoding: 33 pairs of 8192² are 8.25 GiB. */
-  g_autofree char *dir = make_temp_dir ();
+  g_autofree char *dir = pl_test_make_temp_dir ("pl-limits-XXXXXX");
   g_autofree char *images = g_build_filename (dir, "images", NULL);
   g_autofree char *masks = g_build_filename (dir, "masks", NULL);
   g_mkdir (images, 0755);

@@ -1,6 +1,8 @@
 /* fuzz-util.c — temporary files and result checks for the fuzz targets (fuzz-util.h). */
 #include "fuzz-util.h"
 
+#include "pl-test-util.h"
+
 #include <glib/gstdio.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,17 +46,7 @@ pl_fuzz_write (const char *name, const guint8 *data, gsize size)
 void
 pl_fuzz_remove_tree (const char *path)
 {
-  if (g_file_test (path, G_FILE_TEST_IS_DIR) && !g_file_test (path, G_FILE_TEST_IS_SYMLINK))
-    {
-      g_autoptr (GDir) dir = g_dir_open (path, 0, NULL);
-      const char *name;
-      while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-        {
-          g_autofree char *child = g_build_filename (path, name, NULL);
-          pl_fuzz_remove_tree (child);
-        }
-    }
-  g_remove (path);
+  pl_test_remove_tree (path);
 }
 
 void
