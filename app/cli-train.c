@@ -35,17 +35,21 @@ typedef struct {
 static gboolean save_checkpoint (PlTrainer *trainer, Saving *saving);
 
 /* A save during the run: pause at a step boundary so the snapshot's step and knobs are
- * the saved weights', save, go on. */
+ * the saved weights', save, go on. serial is the message serial seen so far. */
 static void
-save_periodically (PlTrainer *trainer, Saving *saving, gint64 step)
+save_periodically (PlTrainer *trainer, Saving *saving, gint64 step, guint serial)
 {
   if (saving->path == NULL || saving->every <= 0 || step < saving->next)
     return;
   pl_trainer_pause (trainer);
   pl_trainer_sync (trainer);
   g_autoptr (PlSnapshot) s = pl_trainer_dup_snapshot (trainer);
-  if (pl_snapshot_get_state (s) != PL_TRAINER_PAUSED)
-    return;  /* stopped at its last step: the final save follows */
+  guint now_serial = 0;
+  pl_snapshot_get_message (s, &now_serial);
+  /* Stopped at its last step (the final save follows), or paused by a divergence in the
+   * meantime (the run ends as it would have): not ours to resume. */
+  if (pl_snapshot_get_state (s) != PL_TRAINER_PAUSED || now_serial != serial)
+    return;
   if (!save_checkpoint (trainer, saving))
     saving->every = 0;  /* said once; the final save tries again */
   saving->next = pl_snapshot_get_step (s) + saving->every;
@@ -92,7 +96,8 @@ print_progress (PlTrainer *trainer, gpointer data)
       g_main_loop_quit (p->loop);
     }
   else if (state == PL_TRAINER_RUNNING && n > 0)
-    save_periodically (trainer, p->saving, pl_snapshot_get_metrics (s, n - 1)->step);
+    save_periodically (trainer, p->saving, pl_snapshot_get_metrics (s, n - 1)->step,
+                       p->message_serial);
 }
 
 typedef struct {
