@@ -12,6 +12,16 @@
 #include <string.h>
 #include <unistd.h>
 
+/* Where and what a checkpoint saves, and how often during the run. */
+typedef struct {
+  const char *path;        /* NULL: no checkpoint */
+  char **class_names;
+  const char *description;
+  guint64 seed;
+  gint64 every;            /* steps between saves during the run; 0: only at the end */
+  gint64 next;             /* the step after which the next periodic save is due */
+} Saving;
+
 typedef struct {
   GMainLoop *loop;
   gint64 steps;
@@ -19,7 +29,33 @@ typedef struct {
   gboolean quiet;
   double last_print;
   guint message_serial;
+  Saving *saving;
 } Progress;
+
+static gboolean save_checkpoint (PlTrainer *trainer, Saving *saving);
+
+/* A save during the run: pause at a step boundary so the snapshot's step and knobs are
+ * the saved weights', save, go on. serial is the message serial seen so far. */
+static void
+save_periodically (PlTrainer *trainer, Saving *saving, gint64 step, guint serial)
+{
+  if (saving->path == NULL || saving->every <= 0 || step < saving->next)
+    return;
+  pl_trainer_pause (trainer);
+  pl_trainer_sync (trainer);
+  g_autoptr (PlSnapshot) s = pl_trainer_dup_snapshot (trainer);
+  guint now_serial = 0;
+  pl_snapshot_get_message (s, &now_serial);
+  /* Stopped at its last step (the final save follows), or paused by a divergence in the
+   * meantime (the run ends as it would have): not ours to resume. */
+  if (pl_snapshot_get_state (s) != PL_TRAINER_PAUSED || now_serial != serial)
+    return;
+  if (!save_checkpoint (trainer, saving))
+    saving->every = 0;  /* said once; the final save tries again */
+  saving->next = pl_snapshot_get_step (s) + saving->every;
+  pl_trainer_start (trainer);
+  pl_trainer_sync (trainer);  /* so that no later notification sees our pause as the end */
+}
 
 static void
 print_progress (PlTrainer *trainer, gpointer data)
@@ -59,6 +95,9 @@ print_progress (PlTrainer *trainer, gpointer data)
         fputc ('\n', stderr);
       g_main_loop_quit (p->loop);
     }
+  else if (state == PL_TRAINER_RUNNING && n > 0)
+    save_periodically (trainer, p->saving, pl_snapshot_get_metrics (s, n - 1)->step,
+                       p->message_serial);
 }
 
 typedef struct {
@@ -75,13 +114,44 @@ save_on_worker (PlNet *net, gpointer data)
   job->ok = pl_checkpoint_save (job->path, net, job->meta, TRUE, &job->error);
 }
 
+/* Saves the trainer's weights with the newest snapshot's step and knobs: call it while
+ * the run is paused or stopped, so the two agree. */
+static gboolean
+save_checkpoint (PlTrainer *trainer, Saving *saving)
+{
+  g_autoptr (PlSnapshot) s = pl_trainer_dup_snapshot (trainer);
+  const PlKnobs *k = pl_snapshot_get_knobs (s);
+  g_autofree char *history = pl_snapshot_dup_edit_log (s);
+  PlCheckpointMeta meta = {
+    .class_names = saving->class_names,
+    .dataset = (char *) saving->description,
+    .step = pl_snapshot_get_step (s),
+    .seed = saving->seed,
+    .patch_size = k->patch,
+    .batch_size = k->batch,
+    .sampling = k->sampling,
+    .lr = k->lr,
+    .momentum = k->momentum,
+    .weight_decay = k->weight_decay,
+    .history = history,
+  };
+  SaveJob job = { saving->path, &meta, FALSE, NULL };
+  pl_trainer_call (trainer, save_on_worker, &job);
+  if (!job.ok)
+    {
+      _pl_cli_fail ("train", 1, "%s", job.error->message);
+      g_clear_error (&job.error);
+    }
+  return job.ok;
+}
+
 int
 _pl_cli_train (int argc, char **argv)
 {
   g_autofree char *spec_text = NULL, *data = NULL, *csv = NULL, *save = NULL, *schedule_text = NULL;
   PlKnobs knobs;
   pl_knobs_init_default (&knobs);
-  gint64 steps = 200, seed = 1;
+  gint64 steps = 200, seed = 1, save_every = 0;
   int threads = 0, n_train = 64, n_val = 16, side = 0, validate_every = 50;
   gboolean fixed_terms = FALSE, free_origin = FALSE, skip_bad = FALSE, quiet = FALSE;
   GOptionEntry entries[] = {
@@ -117,6 +187,8 @@ _pl_cli_train (int argc, char **argv)
       "Steps between validations; 0 never (default 50)", "N" },
     { "csv", 0, 0, G_OPTION_ARG_FILENAME, &csv, "Write the per-step history as CSV", "FILE" },
     { "save", 0, 0, G_OPTION_ARG_FILENAME, &save, "Save a .safetensors checkpoint", "FILE" },
+    { "save-every", 0, 0, G_OPTION_ARG_INT64, &save_every,
+      "With --save, also save during the run every N steps (default: only at the end)", "N" },
     { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "No progress line", NULL },
     { NULL }
   };
@@ -133,8 +205,12 @@ _pl_cli_train (int argc, char **argv)
     return _pl_cli_fail ("train", 2, "--steps must be between 1 and 100000000");
   if (!pl_knobs_validate (&knobs, &error))
     return _pl_cli_fail ("train", 2, "%s", error->message);
+  if (save_every < 0 || (save_every > 0 && save == NULL))
+    return _pl_cli_fail ("train", 2, "--save-every needs --save FILE and a step count >= 1");
   g_autoptr (GArray) schedule = NULL;
-  if (schedule_text != NULL && (schedule = pl_schedule_parse (schedule_text, &error)) == NULL)
+  if (schedule_text != NULL
+      && ((schedule = pl_schedule_parse (schedule_text, &error)) == NULL
+          || !pl_schedule_validate (schedule, &knobs, &error)))
     return _pl_cli_fail ("train", 2, "%s", error->message);
 
   PlDataset *dataset = _pl_cli_load_dataset (data, (guint64) seed, n_train, n_val, side,
@@ -153,7 +229,9 @@ _pl_cli_train (int argc, char **argv)
   double baseline = pl_evaluate_majority_baseline (spec, dataset->val);
 
   GMainContext *main_context = g_main_context_default ();
+  Saving saving = { save, class_names, description, (guint64) seed, save_every, save_every };
   Progress progress = { g_main_loop_new (main_context, FALSE), steps, isatty (2), quiet };
+  progress.saving = &saving;
   PlTrainerOptions options;
   pl_trainer_options_init (&options);
   options.seed = (guint64) seed;
@@ -200,32 +278,8 @@ _pl_cli_train (int argc, char **argv)
       _pl_cli_fail ("train", 1, "%s", error->message);
       g_clear_error (&error);
     }
-  if (save != NULL)
-    {
-      const PlKnobs *k = pl_snapshot_get_knobs (s);
-      g_autofree char *history = pl_snapshot_dup_edit_log (s);
-      PlCheckpointMeta meta = {
-        .class_names = class_names,
-        .dataset = description,
-        .step = pl_snapshot_get_step (s),
-        .seed = (guint64) seed,
-        .patch_size = k->patch,
-        .batch_size = k->batch,
-        .sampling = k->sampling,
-        .lr = k->lr,
-        .momentum = k->momentum,
-        .weight_decay = k->weight_decay,
-        .history = history,
-      };
-      SaveJob job = { save, &meta, FALSE, NULL };
-      pl_trainer_call (trainer, save_on_worker, &job);
-      if (!job.ok)
-        {
-          status = 1;
-          _pl_cli_fail ("train", 1, "%s", job.error->message);
-          g_clear_error (&job.error);
-        }
-    }
+  if (save != NULL && !save_checkpoint (trainer, &saving))
+    status = 1;
   pl_trainer_free (trainer);
   return status;
 }

@@ -1,7 +1,9 @@
 /* pl-checkpoint.c — saving and loading a net as .safetensors (see pl-checkpoint.h).
  *
  * Saving writes a temporary file next to the target and renames it into place, so a
- * reader sees the old file or the new one, never half of either. Loading checks the
+ * reader sees the old file or the new one, never half of either. The writer holds an
+ * exclusive flock on its temporary file until the rename: a process killed mid-save
+ * leaves the file unlocked, and the next save to the same target removes it. Loading checks the
  * file in the order a hostile file would be caught cheapest: sizes, then the JSON,
  * then the metadata and spec, then every tensor's offsets against the real size of
  * the data, then the tensors against the spec; only then is the net allocated.
@@ -14,6 +16,7 @@
 #include <json-glib/json-glib.h>
 #include <math.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -22,6 +25,7 @@ G_DEFINE_QUARK (pl-checkpoint-error-quark, pl_checkpoint_error)
 #define FORMAT_VERSION "1"
 #define METADATA_KEY   "__metadata__"
 #define VELOCITY_PREFIX "velocity."
+#define TEMP_SUFFIX     ".tmp-XXXXXX"
 
 /* Test hook: a save fails once this many bytes are written; < 0 is off. */
 static gssize fail_after_bytes = -1;
@@ -339,6 +343,35 @@ write_contents (Writer *w, const GString *header, const PlNet *net, GArray *tens
   return TRUE;
 }
 
+/* Removes "<target>.tmp-XXXXXX" files that saves killed before their rename left
+ * behind. A live save holds an exclusive flock on its file, so only files whose writer
+ * is gone can be locked here. (A save caught between creating its file and locking it
+ * loses the file and fails at its rename, with a message; nothing is corrupted.) */
+static void
+remove_stale_temporaries (const char *path)
+{
+  g_autofree char *dir = g_path_get_dirname (path);
+  g_autofree char *base = g_path_get_basename (path);
+  g_autofree char *prefix = g_strconcat (base, ".tmp-", NULL);
+  gsize length = strlen (base) + strlen (TEMP_SUFFIX);
+  g_autoptr (GDir) handle = g_dir_open (dir, 0, NULL);
+  const char *name;
+
+  while (handle != NULL && (name = g_dir_read_name (handle)) != NULL)
+    {
+      if (!g_str_has_prefix (name, prefix) || strlen (name) != length)
+        continue;
+      g_autofree char *full = g_build_filename (dir, name, NULL);
+      int fd = open (full, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+      struct stat st;
+      if (fd < 0)
+        continue;
+      if (fstat (fd, &st) == 0 && S_ISREG (st.st_mode) && flock (fd, LOCK_EX | LOCK_NB) == 0)
+        g_unlink (full);
+      close (fd);
+    }
+}
+
 /* Makes the rename durable; a failure here cannot be undone, so it is not reported. */
 static void
 sync_directory (const char *path)
@@ -369,7 +402,8 @@ pl_checkpoint_save (const char *path, const PlNet *net, const PlCheckpointMeta *
   g_autoptr (GArray) tensors = expected_tensors (net->spec, with_velocity);
   g_autoptr (GString) header = build_header (net, meta, tensors);
 
-  g_autofree char *temp = g_strconcat (path, ".tmp-XXXXXX", NULL);
+  remove_stale_temporaries (path);
+  g_autofree char *temp = g_strconcat (path, TEMP_SUFFIX, NULL);
   Writer w = { .path = path };
   w.fd = g_mkstemp_full (temp, O_RDWR | O_CLOEXEC, 0666);
   if (w.fd < 0)
@@ -378,6 +412,10 @@ pl_checkpoint_save (const char *path, const PlNet *net, const PlCheckpointMeta *
       return fail (error, PL_CHECKPOINT_ERROR_IO, path, "cannot create a temporary file: %s",
                    g_strerror (saved));
     }
+  /* The lock lives on lock_fd (a duplicate) until after the rename, so the file is closed
+   * (and its errors seen) first; the kernel drops it if the process dies. */
+  (void) flock (w.fd, LOCK_EX | LOCK_NB);
+  int lock_fd = dup (w.fd);
 
   gboolean ok = write_contents (&w, header, net, tensors, error);
   if (close (w.fd) != 0 && ok)
@@ -393,12 +431,12 @@ pl_checkpoint_save (const char *path, const PlNet *net, const PlCheckpointMeta *
                  g_strerror (saved));
     }
   if (!ok)
-    {
-      g_unlink (temp);
-      return FALSE;
-    }
-  sync_directory (path);
-  return TRUE;
+    g_unlink (temp);
+  if (lock_fd >= 0)
+    close (lock_fd);
+  if (ok)
+    sync_directory (path);
+  return ok;
 }
 
 /* ---- Loading ---- */

@@ -66,8 +66,11 @@ typedef struct {
 void pl_checkpoint_meta_clear (PlCheckpointMeta *meta);
 
 /* Writes net (weights, biases and, if with_velocity, the SGD velocity) and meta to
- * path atomically: a temporary file in the same folder, fsync, rename. On failure the
- * temporary file is removed and whatever was at path is untouched.
+ * path atomically: a temporary file "<path>.tmp-XXXXXX" in the same folder, fsync,
+ * rename. On failure (disk full, read-only folder, …) the temporary file is removed and
+ * whatever was at path is untouched. A process killed mid-save leaves its temporary
+ * file behind (path itself is the old file or the new one, never partial); the next
+ * save to path removes such leftovers, and loading never reads them.
  * The spec and channel count written are the net's; meta->spec and meta->in_channels
  * are ignored. Fails (without writing) when the class names do not match the
  * classifier, a knob or parameter is NaN or infinite, or a string is not UTF-8. */

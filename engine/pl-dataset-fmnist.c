@@ -68,6 +68,56 @@ read_exact (GInputStream *in, const char *path, const char *what, guint8 *buffer
   return TRUE;
 }
 
+/* Reads exactly length bytes in pieces of READ_PIECE into a buffer that grows with what
+ * arrives, so that a header announcing more items than the file holds costs no more memory
+ * than the file gives (reading it all at once, GIO's converter stream would also allocate
+ * a buffer of the whole length). */
+#define READ_PIECE ((gsize) 1 << 20)
+
+static guint8 *
+read_growing (GInputStream *in, const char *path, const char *what, gsize length,
+              GError **error)
+{
+  gsize capacity = MIN (length, READ_PIECE), have = 0;
+  g_autofree guint8 *data = g_try_malloc (capacity);
+
+  while (data != NULL && have < length)
+    {
+      g_autoptr (GError) local_error = NULL;
+      gsize want = MIN (READ_PIECE, length - have), got = 0;
+      if (have + want > capacity)
+        {
+          capacity = MIN (MAX (2 * capacity, have + want), length);
+          guint8 *grown = g_try_realloc (data, capacity);
+          if (grown == NULL)
+            break;
+          data = grown;
+        }
+      if (!g_input_stream_read_all (in, data + have, want, &got, NULL, &local_error))
+        {
+          g_set_error (error, PL_DATASET_ERROR, PL_DATASET_ERROR_FORMAT,
+                       "%s: corrupt or truncated gzip data while reading the %s: %s", path, what,
+                       local_error->message);
+          return NULL;
+        }
+      have += got;
+      if (got < want)
+        {
+          g_set_error (error, PL_DATASET_ERROR, PL_DATASET_ERROR_FORMAT,
+                       "%s: truncated: the %s need %" G_GSIZE_FORMAT " bytes, the file has %"
+                       G_GSIZE_FORMAT, path, what, length, have);
+          return NULL;
+        }
+    }
+  if (have < length)
+    {
+      g_set_error (error, PL_DATASET_ERROR, PL_DATASET_ERROR_LIMIT,
+                   "%s: not enough memory for %" G_GSIZE_FORMAT " bytes", path, length);
+      return NULL;
+    }
+  return g_steal_pointer (&data);
+}
+
 /* Reads one gzipped IDX file of unsigned bytes: the header (magic, then n_dims big-endian
  * sizes into dims) and the data, which must end exactly where the gzip stream ends. */
 static guint8 *
@@ -124,14 +174,8 @@ read_idx (const char *path, guint32 magic, int n_dims, guint32 *dims, GError **e
       return NULL;
     }
 
-  data = g_try_malloc (length);
+  data = read_growing (in, path, n_dims == 3 ? "pixels" : "labels", length, error);
   if (data == NULL)
-    {
-      g_set_error (error, PL_DATASET_ERROR, PL_DATASET_ERROR_LIMIT,
-                   "%s: not enough memory for %" G_GSIZE_FORMAT " bytes", path, length);
-      return NULL;
-    }
-  if (!read_exact (in, path, n_dims == 3 ? "pixels" : "labels", data, length, error))
     return NULL;
   /* Read to the end so that the gzip trailer (CRC and length) is checked too. */
   if (!g_input_stream_read_all (in, &extra, 1, &got, NULL, &local_error))

@@ -10,6 +10,12 @@
  * Work goes in three passes: match names (cheap), read headers (sizes, mismatches, the total
  * memory), then decode. Hidden files (".name") and sub-folders of images/ and masks/ are
  * ignored; any other file that is not a PNG/JPEG image is a problem.
+ *
+ * The folder may change while this runs (a sync tool, a user copying files in). Each pass
+ * re-reads what it needs, so a file that vanishes or is truncated is a problem like any
+ * other, one that is replaced at another size is caught when decoded, and files that
+ * appear after the first pass are not seen. Every pair is decoded from its own two files,
+ * so pairs never mix; a sample is whatever its two files held when they were read.
  */
 #include "pl-dataset.h"
 
@@ -20,6 +26,19 @@
 #include <string.h>
 
 #define CLASSES_FILE "classes.txt"
+
+/* Test hook: runs before each pair is decoded (pass 3). */
+static void (*decode_hook) (const char *image, const char *mask, gpointer data);
+static gpointer decode_hook_data;
+
+void
+pl_dataset_set_decode_hook_for_testing (void (*hook) (const char *image, const char *mask,
+                                                      gpointer data),
+                                        gpointer data)
+{
+  decode_hook = hook;
+  decode_hook_data = data;
+}
 
 typedef struct {
   char *stem;
@@ -340,6 +359,8 @@ decode_entry (Entry *entry, int n_classes, const char *classes_path, Problems *p
   int iw, ih, mw, mh;
   gssize bad;
 
+  if (decode_hook != NULL)
+    decode_hook (entry->image, entry->mask, decode_hook_data);
   if (!pl_image_load_rgb (entry->image, &iw, &ih, &rgb, &local_error))
     {
       problem_take_error (problems, entry, local_error);
@@ -354,6 +375,15 @@ decode_entry (Entry *entry, int n_classes, const char *classes_path, Problems *p
     {
       problem_add (problems, entry, PL_DATASET_ERROR_MISMATCH,
                    "%s: mask is %d×%d but image is %d×%d", entry->mask, mw, mh, iw, ih);
+      return;
+    }
+  /* The memory total was counted from the headers: a file replaced since then is refused
+   * rather than let through at another size. */
+  if (iw != entry->width || ih != entry->height)
+    {
+      problem_add (problems, entry, PL_DATASET_ERROR_IO,
+                   "%s: changed while the folder was loading (%d×%d, then %d×%d)",
+                   entry->image, entry->width, entry->height, iw, ih);
       return;
     }
   if (n_classes > 0 && (bad = find_bad_label (labels, (gsize) mw * mh, n_classes)) >= 0)

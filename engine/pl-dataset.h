@@ -121,10 +121,20 @@ typedef struct {
  * path/val/images + path/val/masks give the val split; otherwise opt->val_fraction of the
  * pairs (at least one when there are two or more) is held out, chosen from opt->seed.
  * opt NULL means { FALSE, 0.1, 0 }. A folder with bad pairs is refused with every problem
- * listed, one line each, unless opt->skip_bad. At most PL_DATASET_MAX_BYTES decoded. */
+ * listed, one line each, unless opt->skip_bad. At most PL_DATASET_MAX_BYTES decoded.
+ * A folder that changes while it loads gives a dataset of the pairs as they were read, or
+ * the problems it caused (a vanished, truncated or resized file, by name); never a pair
+ * made of two different stems or of an image and mask of different sizes. */
 PlDataset *pl_dataset_load_folder (const char            *path,
                                    const PlFolderOptions *opt,
                                    GError               **error);
+
+/* For tests only (global, not thread-safe): hook runs with the image and mask paths just
+ * before each pair of a folder is decoded, so a test can change the folder at the worst
+ * moment. NULL turns it off. */
+void pl_dataset_set_decode_hook_for_testing (void (*hook) (const char *image, const char *mask,
+                                                           gpointer data),
+                                             gpointer data);
 
 /* Fashion-MNIST scenes: several 28×28 items (scaled ×1 or ×2) placed at random on a black
  * side×side canvas; a pixel brighter than a threshold takes its item's class + 1, the rest

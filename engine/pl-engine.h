@@ -29,7 +29,8 @@
  * _dup_ and _ref return a new reference.
  * Threading: a PlNet and a PlWorkspace belong to one thread at a time; a PlTrainer
  * may be driven from any thread and its snapshots read from any thread. Global
- * state: OpenBLAS's thread count (pl_engine_set_threads) and a checkpoint test hook.
+ * state: OpenBLAS's thread count (pl_engine_set_threads) and two test hooks (checkpoint
+ * write failures, folder decoding).
  * Determinism: for a given seed and thread count, results are bit-identical.
  * Dependencies: GLib (+ GIO, json-glib), libpng, libjpeg and OpenBLAS; never GTK.
  */

@@ -16,6 +16,7 @@
 #include <setjmp.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <glib/gstdio.h>
@@ -75,15 +76,36 @@ open_image (const char *path, const char *shown, ImageKind *kind, GError **error
 {
   guint8 head[24];
   size_t n;
-  FILE *file = fopen (path, "rbe");
+  struct stat st;
+  FILE *file = NULL;
+  /* O_NONBLOCK so that a FIFO put where an image was expected cannot hang the open. */
+  int fd = open (path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 
   path = shown;
-  if (file == NULL)
+  if (fd < 0 || fstat (fd, &st) != 0)
     {
       int saved_errno = errno;
       g_set_error (error, PL_DATASET_ERROR,
                    saved_errno == ENOENT ? PL_DATASET_ERROR_MISSING : PL_DATASET_ERROR_IO,
                    "%s: cannot open: %s", path, g_strerror (saved_errno));
+      if (fd >= 0)
+        close (fd);
+      return NULL;
+    }
+  if (!S_ISREG (st.st_mode))
+    {
+      g_set_error (error, PL_DATASET_ERROR, PL_DATASET_ERROR_FORMAT,
+                   "%s: not a regular file (a folder, pipe or device)", path);
+      close (fd);
+      return NULL;
+    }
+  if (fcntl (fd, F_SETFL, fcntl (fd, F_GETFL) & ~O_NONBLOCK) != 0
+      || (file = fdopen (fd, "rb")) == NULL)
+    {
+      int saved_errno = errno;
+      g_set_error (error, PL_DATASET_ERROR, PL_DATASET_ERROR_IO, "%s: cannot open: %s", path,
+                   g_strerror (saved_errno));
+      close (fd);
       return NULL;
     }
   n = fread (head, 1, sizeof head, file);

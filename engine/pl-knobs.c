@@ -198,6 +198,28 @@ pl_schedule_new (void)
   return schedule;
 }
 
+/* Applies one schedule entry to *knobs; the error names its step. */
+static gboolean
+apply_entry (PlKnobs *knobs, const PlScheduleEntry *entry, GError **error)
+{
+  g_autoptr (GError) local = NULL;
+  if (pl_knobs_apply (knobs, entry->assignments, &local))
+    return TRUE;
+  g_set_error (error, PL_KNOBS_ERROR, local->code, "schedule at step %" G_GINT64_FORMAT ": %s",
+               entry->step, local->message);
+  return FALSE;
+}
+
+gboolean
+pl_schedule_validate (const GArray *schedule, const PlKnobs *start, GError **error)
+{
+  PlKnobs knobs = *start;
+  for (guint i = 0; i < schedule->len; i++)
+    if (!apply_entry (&knobs, &g_array_index (schedule, PlScheduleEntry, i), error))
+      return FALSE;
+  return TRUE;
+}
+
 GArray *
 pl_schedule_parse (const char *text, GError **error)
 {
@@ -219,12 +241,9 @@ pl_schedule_parse (const char *text, GError **error)
           current = NULL;
           PlKnobs probe;
           pl_knobs_init_default (&probe);
-          g_autoptr (GError) local = NULL;
           g_array_append_val (schedule, entry);
-          if (!pl_knobs_apply (&probe, entry.assignments, &local))
+          if (!apply_entry (&probe, &entry, error))
             {
-              g_set_error (error, PL_KNOBS_ERROR, local->code, "schedule at step %" G_GINT64_FORMAT
-                           ": %s", entry.step, local->message);
               g_array_unref (schedule);
               return NULL;
             }

@@ -55,6 +55,11 @@ char    *pl_knobs_to_string    (const PlKnobs *knobs);
  * each entry's assignments validated against defaults). Free with
  * pl_schedule_free. */
 GArray  *pl_schedule_parse     (const char *text, GError **error);
+/* Applies the entries in turn to *start (unchanged): FALSE, with the step named, when one
+ * would give invalid knobs. Entries that are valid alone can fail together (fixed-terms
+ * at one step, a small sampling ratio at a later one), and the run's own starting knobs
+ * matter: check a schedule against them before a run. */
+gboolean pl_schedule_validate  (const GArray *schedule, const PlKnobs *start, GError **error);
 /* An empty schedule that frees its entries' text. */
 GArray  *pl_schedule_new       (void);
 void     pl_schedule_free      (GArray *schedule);

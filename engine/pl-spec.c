@@ -118,6 +118,7 @@ pl_net_spec_parse (const char *text, int in_channels, int n_classes, GError **er
   gboolean last_symbolic = FALSE;
   const char *last_start = NULL;
   int last_len = 0, last_column = 0;
+  int R = 1, J = 1;  /* receptive field so far (pl-receptive.h), bounded as it grows */
 
   while (*p)
     {
@@ -144,6 +145,16 @@ pl_net_spec_parse (const char *text, int in_channels, int n_classes, GError **er
       PlLayerSpec layer;
       if (!parse_token (start, p, column, &layer, &last_symbolic, error))
         return NULL;
+      /* R <= PL_SPEC_MAX_RECEPTIVE and J <= R so far, so neither product overflows. */
+      R += (layer.k - 1) * J;
+      J *= layer.stride;
+      if (R > PL_SPEC_MAX_RECEPTIVE)
+        {
+          set_error (error, PL_SPEC_ERROR_STRUCTURE, start, (int) (p - start), column,
+                     "the receptive field grows past " G_STRINGIFY (PL_SPEC_MAX_RECEPTIVE)
+                     " px here, larger than any image");
+          return NULL;
+        }
       g_array_append_val (layers, layer);
       last_start = start;
       last_len = (int) (p - start);

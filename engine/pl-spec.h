@@ -19,7 +19,8 @@ GQuark pl_spec_error_quark (void);
 typedef enum {
   PL_SPEC_ERROR_SYNTAX,   /* a token that is not cKxN or pK */
   PL_SPEC_ERROR_RANGE,    /* a number outside its documented limit */
-  PL_SPEC_ERROR_STRUCTURE /* empty, too deep, no classifier, class count mismatch */
+  PL_SPEC_ERROR_STRUCTURE /* empty, too deep, receptive field too large, no classifier,
+                             class count mismatch */
 } PlSpecError;
 
 /* Documented limits; they keep memory estimates meaningful and reject typos. */
@@ -28,6 +29,9 @@ typedef enum {
 #define PL_SPEC_MAX_POOL     8
 #define PL_SPEC_MAX_FILTERS  4096
 #define PL_SPEC_MAX_CLASSES  255   /* label 255 means "ignore" */
+/* Largest receptive field: a net that sees more than the largest image side
+ * (PL_IMAGE_MAX_SIDE) can never produce an output cell. It also bounds the jump J. */
+#define PL_SPEC_MAX_RECEPTIVE 8192
 
 typedef enum {
   PL_LAYER_CONV,

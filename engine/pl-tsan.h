@@ -7,7 +7,16 @@
  * another thread, ACQUIRE after receiving it. Outside TSan builds these are nothing. */
 #pragma once
 
+/* GCC says __SANITIZE_THREAD__; clang says __has_feature (thread_sanitizer). */
 #if defined(__SANITIZE_THREAD__)
+#define PL_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define PL_TSAN 1
+#endif
+#endif
+
+#if defined(PL_TSAN)
 void __tsan_acquire (void *addr);
 void __tsan_release (void *addr);
 #define PL_TSAN_ACQUIRE(addr) __tsan_acquire ((void *) (addr))

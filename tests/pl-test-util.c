@@ -1,7 +1,10 @@
 /* pl-test-util.c — helpers shared by the engine tests. */
 #include "pl-test-util.h"
 
+#include <glib/gstdio.h>
+
 #include <math.h>
+#include <string.h>
 #include <sys/wait.h>
 
 void
@@ -135,4 +138,109 @@ pl_test_run_cli (char **out, char **err, ...)
                                out, err, &status, &error));
   g_assert_no_error (error);
   return WIFEXITED (status) ? WEXITSTATUS (status) : 128;
+}
+
+/* PNG fixtures */
+
+static guint32
+crc32_of (const guint8 *data, gsize n)
+{
+  guint32 crc = 0xffffffffu;
+  for (gsize i = 0; i < n; i++)
+    {
+      crc ^= data[i];
+      for (int k = 0; k < 8; k++)
+        crc = (crc >> 1) ^ (0xedb88320u & (0u - (crc & 1u)));
+    }
+  return crc ^ 0xffffffffu;
+}
+
+static void
+append_chunk (GByteArray *out, const char *type, const guint8 *data, guint32 length)
+{
+  guint32 be = GUINT32_TO_BE (length);
+  GByteArray *body = g_byte_array_new ();
+  g_byte_array_append (body, (const guint8 *) type, 4);
+  if (length > 0)
+    g_byte_array_append (body, data, length);
+  g_byte_array_append (out, (const guint8 *) &be, 4);
+  g_byte_array_append (out, body->data, body->len);
+  be = GUINT32_TO_BE (crc32_of (body->data, body->len));
+  g_byte_array_append (out, (const guint8 *) &be, 4);
+  g_byte_array_unref (body);
+}
+
+/* A PNG that is only a header claiming width×height (valid CRCs, a token IDAT): what a
+ * forged or damaged file looks like before any pixel is decoded. colour 0 grey, 2 RGB. */
+void
+pl_test_write_forged_png (const char *path, guint32 width, guint32 height, guint8 colour)
+{
+  static const guint8 signature[8] = { 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n' };
+  static const guint8 idat[] = { 0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01 };
+  g_autoptr (GByteArray) out = g_byte_array_new ();
+  g_autoptr (GError) error = NULL;
+  guint8 ihdr[13];
+  guint32 w = GUINT32_TO_BE (width), h = GUINT32_TO_BE (height);
+
+  memcpy (ihdr, &w, 4);
+  memcpy (ihdr + 4, &h, 4);
+  ihdr[8] = 8;       /* bit depth */
+  ihdr[9] = colour;
+  ihdr[10] = ihdr[11] = ihdr[12] = 0;
+  g_byte_array_append (out, signature, 8);
+  append_chunk (out, "IHDR", ihdr, 13);
+  append_chunk (out, "IDAT", idat, sizeof idat);
+  append_chunk (out, "IEND", NULL, 0);
+  g_file_set_contents (path, (const char *) out->data, out->len, &error);
+  g_assert_no_error (error);
+}
+
+
+/* Files and folders */
+
+char *
+pl_test_make_temp_dir (const char *template)
+{
+  g_autoptr (GError) error = NULL;
+  char *dir = g_dir_make_tmp (template, &error);
+  g_assert_no_error (error);
+  return dir;
+}
+
+void
+pl_test_remove_tree (const char *path)
+{
+  if (g_file_test (path, G_FILE_TEST_IS_DIR) && !g_file_test (path, G_FILE_TEST_IS_SYMLINK))
+    {
+      g_autoptr (GDir) dir = g_dir_open (path, 0, NULL);
+      const char *name;
+      while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+        {
+          g_autofree char *child = g_build_filename (path, name, NULL);
+          pl_test_remove_tree (child);
+        }
+    }
+  g_remove (path);
+}
+
+guint
+pl_test_count_entries (const char *dir)
+{
+  g_autoptr (GDir) handle = g_dir_open (dir, 0, NULL);
+  guint n = 0;
+  g_assert_nonnull (handle);
+  while (g_dir_read_name (handle) != NULL)
+    n++;
+  return n;
+}
+
+GBytes *
+pl_test_read_bytes (const char *path)
+{
+  g_autoptr (GError) error = NULL;
+  char *contents = NULL;
+  gsize length = 0;
+  g_file_get_contents (path, &contents, &length, &error);
+  g_assert_no_error (error);
+  return g_bytes_new_take (contents, length);
 }

@@ -17,6 +17,17 @@ PlNetSpec *pl_test_spec (const char *text, int in_channels);
 /* Runs the patchlab-cli named by $PATCHLAB_CLI with the arguments (NULL-terminated),
  * capturing stdout and stderr; returns the exit status (128 when it did not exit). */
 int pl_test_run_cli (char **out, char **err, ...) G_GNUC_NULL_TERMINATED;
+/* A PNG that is only a header claiming width×height (valid CRCs, a token IDAT): what a
+ * forged or damaged file looks like before any pixel is decoded. colour 0 grey, 2 RGB. */
+void pl_test_write_forged_png (const char *path, guint32 width, guint32 height, guint8 colour);
+
+/* A new folder from a g_dir_make_tmp template ("name-XXXXXX"); the test removes it. */
+char   *pl_test_make_temp_dir (const char *template);
+/* Removes a file, or a folder and everything below it (not following symlinks). */
+void    pl_test_remove_tree   (const char *path);
+/* Entries of a folder, hidden ones included. */
+guint   pl_test_count_entries (const char *dir);
+GBytes *pl_test_read_bytes    (const char *path);
 
 G_END_DECLS
 

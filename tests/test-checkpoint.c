@@ -10,15 +10,6 @@
 
 /* ---- Fixtures ---- */
 
-static char *
-make_temp_dir (void)
-{
-  g_autoptr (GError) error = NULL;
-  char *dir = g_dir_make_tmp ("pl-checkpoint-XXXXXX", &error);
-  g_assert_no_error (error);
-  return dir;
-}
-
 static void
 remove_temp_dir (const char *dir)
 {
@@ -30,28 +21,6 @@ remove_temp_dir (const char *dir)
       g_assert_cmpint (g_unlink (path), ==, 0);
     }
   g_assert_cmpint (g_rmdir (dir), ==, 0);
-}
-
-static guint
-count_entries (const char *dir)
-{
-  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
-  g_assert_nonnull (d);
-  guint n = 0;
-  while (g_dir_read_name (d) != NULL)
-    n++;
-  return n;
-}
-
-static GBytes *
-read_bytes (const char *path)
-{
-  g_autoptr (GError) error = NULL;
-  char *contents = NULL;
-  gsize length = 0;
-  g_file_get_contents (path, &contents, &length, &error);
-  g_assert_no_error (error);
-  return g_bytes_new_take (contents, length);
 }
 
 /* A net whose every parameter and velocity entry is non-zero and random. */
@@ -137,13 +106,13 @@ static void
 check_round_trip (const char *spec_text, int in_channels, int n_classes, gboolean velocity,
                   gboolean with_history)
 {
-  g_autofree char *dir = make_temp_dir ();
+  g_autofree char *dir = pl_test_make_temp_dir ("pl-checkpoint-XXXXXX");
   g_autofree char *path = g_build_filename (dir, "net.safetensors", NULL);
   g_autoptr (PlNet) net = make_net (spec_text, in_channels, 42);
   g_auto (PlCheckpointMeta) meta = { 0 };
   fill_meta (&meta, n_classes, with_history);
   save_ok (path, net, &meta, velocity);
-  g_assert_cmpuint (count_entries (dir), ==, 1);  /* no temporary file left */
+  g_assert_cmpuint (pl_test_count_entries (dir), ==, 1);  /* no temporary file left */
 
   g_autoptr (GError) error = NULL;
   g_auto (PlCheckpointMeta) loaded = { 0 };
@@ -168,8 +137,8 @@ check_round_trip (const char *spec_text, int in_channels, int n_classes, gboolea
   /* Saving what was loaded writes the same bytes. */
   g_autofree char *again = g_build_filename (dir, "again.safetensors", NULL);
   save_ok (again, back, &loaded, velocity);
-  g_autoptr (GBytes) a = read_bytes (path);
-  g_autoptr (GBytes) b = read_bytes (again);
+  g_autoptr (GBytes) a = pl_test_read_bytes (path);
+  g_autoptr (GBytes) b = pl_test_read_bytes (again);
   g_assert_true (g_bytes_equal (a, b));
   remove_temp_dir (dir);
 }
@@ -266,7 +235,7 @@ compare_spans (gconstpointer a, gconstpointer b)
 static RawFile *
 raw_read (const char *path)
 {
-  g_autoptr (GBytes) bytes = read_bytes (path);
+  g_autoptr (GBytes) bytes = pl_test_read_bytes (path);
   gsize size = 0;
   const guint8 *p = g_bytes_get_data (bytes, &size);
   g_assert_cmpuint (size, >=, 8);
@@ -393,7 +362,7 @@ raw_floats (RawFile *raw, const char *name)
 static void
 test_independent_reader (void)
 {
-  g_autofree char *dir = make_temp_dir ();
+  g_autofree char *dir = pl_test_make_temp_dir ("pl-checkpoint-XXXXXX");
   g_autofree char *path = g_build_filename (dir, "net.safetensors", NULL);
   g_autoptr (PlNet) net = make_net ("c3x16 c3x16 p2 c3x32 c3x32 p2 c3x64 c1x4", 3, 7);
   g_auto (PlCheckpointMeta) meta = { 0 };
@@ -448,7 +417,7 @@ compare_names_descending (gconstpointer a, gconstpointer b)
 static void
 test_foreign_layout_loads (void)
 {
-  g_autofree char *dir = make_temp_dir ();
+  g_autofree char *dir = pl_test_make_temp_dir ("pl-checkpoint-XXXXXX");
   g_autofree char *path = g_build_filename (dir, "net.safetensors", NULL);
   g_autofree char *foreign = g_build_filename (dir, "foreign.safetensors", NULL);
   g_autoptr (PlNet) net = make_net ("c3x5 p2 c2x7 c1x3", 2, 3);
@@ -495,7 +464,7 @@ test_foreign_layout_loads (void)
 static void
 test_save_missing_directory (void)
 {
-  g_autofree char *dir = make_temp_dir ();
+  g_autofree char *dir = pl_test_make_temp_dir ("pl-checkpoint-XXXXXX");
   g_autofree char *missing = g_build_filename (dir, "no-such-dir", NULL);
   g_autofree char *path = g_build_filename (missing, "net.safetensors", NULL);
   g_autoptr (PlNet) net = make_net ("c3x4 c1x2", 3, 1);
@@ -509,21 +478,21 @@ test_save_missing_directory (void)
   g_assert_nonnull (strstr (error->message, path));
   g_assert_nonnull (strstr (error->message, "No such file"));
   g_assert_false (g_file_test (missing, G_FILE_TEST_EXISTS));
-  g_assert_cmpuint (count_entries (dir), ==, 0);
+  g_assert_cmpuint (pl_test_count_entries (dir), ==, 0);
   remove_temp_dir (dir);
 }
 
 static void
 test_save_failure_keeps_old_file (void)
 {
-  g_autofree char *dir = make_temp_dir ();
+  g_autofree char *dir = pl_test_make_temp_dir ("pl-checkpoint-XXXXXX");
   g_autofree char *path = g_build_filename (dir, "net.safetensors", NULL);
   g_autoptr (PlNet) old_net = make_net ("c3x6 p2 c3x6 c1x2", 3, 1);
   g_autoptr (PlNet) new_net = make_net ("c3x6 p2 c3x6 c1x2", 3, 2);
   g_auto (PlCheckpointMeta) meta = { 0 };
   fill_meta (&meta, 2, TRUE);
   save_ok (path, old_net, &meta, TRUE);
-  g_autoptr (GBytes) before = read_bytes (path);
+  g_autoptr (GBytes) before = pl_test_read_bytes (path);
   gsize size = g_bytes_get_size (before);
   g_autoptr (RawFile) raw = raw_read (path);
 
@@ -541,29 +510,29 @@ test_save_failure_keeps_old_file (void)
       g_assert_false (ok);
       g_assert_error (error, PL_CHECKPOINT_ERROR, PL_CHECKPOINT_ERROR_IO);
       g_assert_nonnull (strstr (error->message, path));
-      g_autoptr (GBytes) after = read_bytes (path);
+      g_autoptr (GBytes) after = pl_test_read_bytes (path);
       g_assert_true (g_bytes_equal (before, after));
-      g_assert_cmpuint (count_entries (dir), ==, 1);
+      g_assert_cmpuint (pl_test_count_entries (dir), ==, 1);
     }
 
   /* Exactly enough bytes: the save goes through and replaces the file. */
   pl_checkpoint_set_fail_after_bytes_for_testing ((gssize) size);
   save_ok (path, new_net, &meta, TRUE);
   pl_checkpoint_set_fail_after_bytes_for_testing (-1);
-  g_autoptr (GBytes) after = read_bytes (path);
+  g_autoptr (GBytes) after = pl_test_read_bytes (path);
   g_assert_false (g_bytes_equal (before, after));
   g_autoptr (PlNet) back = pl_checkpoint_load (path, NULL, NULL);
   g_assert_nonnull (back);
   g_assert_cmpmem (back->params, sizeof (float) * back->n_params, new_net->params,
                    sizeof (float) * new_net->n_params);
-  g_assert_cmpuint (count_entries (dir), ==, 1);
+  g_assert_cmpuint (pl_test_count_entries (dir), ==, 1);
   remove_temp_dir (dir);
 }
 
 static void
 test_save_rejects_bad_input (void)
 {
-  g_autofree char *dir = make_temp_dir ();
+  g_autofree char *dir = pl_test_make_temp_dir ("pl-checkpoint-XXXXXX");
   g_autofree char *path = g_build_filename (dir, "net.safetensors", NULL);
   g_autoptr (PlNet) net = make_net ("c3x4 c1x3", 3, 1);
   g_auto (PlCheckpointMeta) meta = { 0 };
@@ -590,7 +559,7 @@ test_save_rejects_bad_input (void)
   g_assert_error (error, PL_CHECKPOINT_ERROR, PL_CHECKPOINT_ERROR_FORMAT);
   g_assert_nonnull (strstr (error->message, "NaN"));
   g_clear_error (&error);
-  g_assert_cmpuint (count_entries (dir), ==, 1);
+  g_assert_cmpuint (pl_test_count_entries (dir), ==, 1);
   remove_temp_dir (dir);
 }
 
@@ -614,7 +583,7 @@ expect_load_error (const char *path, int code, const char *fragment)
 static void
 test_load_missing_and_directory (void)
 {
-  g_autofree char *dir = make_temp_dir ();
+  g_autofree char *dir = pl_test_make_temp_dir ("pl-checkpoint-XXXXXX");
   g_autofree char *path = g_build_filename (dir, "absent.safetensors", NULL);
   expect_load_error (path, PL_CHECKPOINT_ERROR_IO, "No such file");
   expect_load_error (dir, PL_CHECKPOINT_ERROR_IO, "not a regular file");
@@ -624,14 +593,14 @@ test_load_missing_and_directory (void)
 static void
 test_load_truncated (void)
 {
-  g_autofree char *dir = make_temp_dir ();
+  g_autofree char *dir = pl_test_make_temp_dir ("pl-checkpoint-XXXXXX");
   g_autofree char *path = g_build_filename (dir, "net.safetensors", NULL);
   g_autofree char *cut = g_build_filename (dir, "cut.safetensors", NULL);
   g_autoptr (PlNet) net = make_net ("c3x6 p2 c3x6 c1x2", 3, 1);
   g_auto (PlCheckpointMeta) meta = { 0 };
   fill_meta (&meta, 2, TRUE);
   save_ok (path, net, &meta, TRUE);
-  g_autoptr (GBytes) bytes = read_bytes (path);
+  g_autoptr (GBytes) bytes = pl_test_read_bytes (path);
   gsize size = 0;
   const char *p = g_bytes_get_data (bytes, &size);
   g_autoptr (RawFile) raw = raw_read (path);
@@ -672,7 +641,7 @@ write_header_text (const char *path, const char *json, guint64 header_len)
 static void
 test_load_bad_header (void)
 {
-  g_autofree char *dir = make_temp_dir ();
+  g_autofree char *dir = pl_test_make_temp_dir ("pl-checkpoint-XXXXXX");
   g_autofree char *path = g_build_filename (dir, "bad.safetensors", NULL);
   const struct {
     const char *json;
@@ -1032,7 +1001,7 @@ test_load_hostile (void)
     { "extra", mut_extra, PL_CHECKPOINT_ERROR_MISMATCH, "unexpected tensor 'conv1.weight'" },
     { "tensor-not-object", mut_tensor_not_object, PL_CHECKPOINT_ERROR_FORMAT, "not an object" },
   };
-  g_autofree char *dir = make_temp_dir ();
+  g_autofree char *dir = pl_test_make_temp_dir ("pl-checkpoint-XXXXXX");
   g_autofree char *path = g_build_filename (dir, "good.safetensors", NULL);
   g_autoptr (PlNet) net = make_net ("c3x6 p2 c3x6 c1x2", 3, 1);
   g_auto (PlCheckpointMeta) meta = { 0 };

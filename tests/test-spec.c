@@ -65,6 +65,9 @@ test_bad_specs (void)
     { "c3x16 c1x5", 4, PL_SPEC_ERROR_STRUCTURE, "5 outputs but the data has 4 classes" },
     { "c3x16 c1x1", 0, PL_SPEC_ERROR_RANGE, "between 2 and 255 classes" },
     { "c3x16 c1x300", 0, PL_SPEC_ERROR_RANGE, "between 2 and 255 classes" },
+    /* Found by fuzzing: 22 pools overflowed R and J (tests/fuzz/regressions/spec). */
+    { "p8 p8 p8 p8 p8 c1x2", 0, PL_SPEC_ERROR_STRUCTURE,
+      "'p8' at column 13: the receptive field grows past 8192 px" },
   };
   for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
     {
@@ -90,6 +93,16 @@ test_too_deep (void)
   g_assert_null (spec);
   g_assert_error (error, PL_SPEC_ERROR, PL_SPEC_ERROR_STRUCTURE);
   g_assert_nonnull (strstr (error->message, "too many layers"));
+
+  /* PL_SPEC_MAX_LAYERS layers exactly are fine. */
+  g_string_truncate (text, 0);
+  for (int i = 1; i < PL_SPEC_MAX_LAYERS; i++)
+    g_string_append (text, "c1x2 ");
+  g_string_append (text, "c1x2");
+  g_clear_error (&error);
+  g_autoptr (PlNetSpec) deepest = pl_net_spec_parse (text->str, 3, 0, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (deepest->n_layers, ==, PL_SPEC_MAX_LAYERS);
 }
 
 int

@@ -8,31 +8,12 @@
  *    the run added, next to the engine's estimate. Target: within 20%.
  * A benchmark, not a test: it prints numbers and never fails on speed. */
 #include "pl-engine.h"
+#include "pl-proc-status.h"
 
 #include <stdio.h>
 #include <string.h>
 #include <stdlib.h>
 #include <sys/resource.h>
-
-static gsize
-current_rss (void)
-{
-  g_autofree char *status = NULL;
-  if (!g_file_get_contents ("/proc/self/status", &status, NULL, NULL))
-    return 0;
-  const char *line = strstr (status, "VmRSS:");
-  return line ? (gsize) g_ascii_strtoull (line + 6, NULL, 10) * 1024 : 0;
-}
-
-static gsize
-peak_rss (void)
-{
-  g_autofree char *status = NULL;
-  if (!g_file_get_contents ("/proc/self/status", &status, NULL, NULL))
-    return 0;
-  const char *line = strstr (status, "VmHWM:");
-  return line ? (gsize) g_ascii_strtoull (line + 6, NULL, 10) * 1024 : 0;
-}
 
 static PlSnapshot *
 run_to_end (PlTrainer *t, double *wall)
@@ -106,13 +87,13 @@ large_images (int threads, int batch)
   options.threads = threads;
   options.max_steps = 6;
   options.preview_interval = -1;
-  gsize before = current_rss ();
+  gsize before = pl_proc_status_bytes ("VmRSS");
   PlTrainer *t = pl_trainer_new (ds, spec, &knobs, &options, &error);
   g_assert_no_error (error);
   gsize estimate = pl_trainer_estimate_memory (t, &knobs);
   double wall;
   g_autoptr (PlSnapshot) s = run_to_end (t, &wall);
-  gsize peak = peak_rss ();
+  gsize peak = pl_proc_status_bytes ("VmHWM");
   double best = G_MAXDOUBLE;
   for (guint i = 1; i < pl_snapshot_get_history_length (s); i++)
     best = MIN (best, pl_snapshot_get_metrics (s, i)->seconds);
