@@ -145,11 +145,7 @@ print_layers (const PlNetSpec *spec, int B, int H, int W, const StepResult *r)
 int
 main (int argc, char **argv)
 {
-  int threads = argc > 1 ? atoi (argv[1]) : 2;
-  pl_engine_set_threads (threads);
-  g_autoptr (GError) error = NULL;
-  g_autoptr (PlNetSpec) spec = pl_net_spec_parse (PL_DEFAULT_SPEC, 3, 4, &error);
-  g_assert_no_error (error);
+  g_autoptr (PlNetSpec) spec = pl_bench_default_spec (argc, argv);
 
   printf ("PatchLab engine benchmark — %s, %d OpenBLAS thread(s)\n\n", spec->text,
           pl_engine_get_threads ());

@@ -84,11 +84,7 @@ bench_side (const PlNetSpec *spec, int side, int reps)
 int
 main (int argc, char **argv)
 {
-  int threads = argc > 1 ? atoi (argv[1]) : 2;
-  pl_engine_set_threads (threads);
-  g_autoptr (GError) error = NULL;
-  g_autoptr (PlNetSpec) spec = pl_net_spec_parse (PL_DEFAULT_SPEC, 3, 4, &error);
-  g_assert_no_error (error);
+  g_autoptr (PlNetSpec) spec = pl_bench_default_spec (argc, argv);
   PlReceptiveField rf = pl_receptive_field (spec);
 
   printf ("PatchLab patch-vs-fcn benchmark — %s (R = %d, J = %d), %d OpenBLAS thread(s)\n"

@@ -22,3 +22,13 @@ pl_bench_median (double *v, int n)
   pl_bench_sort (v, (size_t) n);
   return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
+
+PlNetSpec *
+pl_bench_default_spec (int argc, char **argv)
+{
+  pl_engine_set_threads (argc > 1 ? atoi (argv[1]) : 2);
+  g_autoptr (GError) error = NULL;
+  PlNetSpec *spec = pl_net_spec_parse (PL_DEFAULT_SPEC, 3, 4, &error);
+  g_assert_no_error (error);
+  return spec;
+}
