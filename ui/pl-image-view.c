@@ -7,6 +7,8 @@ struct _PlImageView {
   PlScene scene;
   gpointer keep_alive;
   GDestroyNotify release;
+  /* owned: the scene's surfaces, built when data arrives, never while drawing */
+  cairo_surface_t *image_surface, *truth_surface, *coverage_surface;
 };
 
 G_DEFINE_FINAL_TYPE (PlImageView, pl_image_view, GTK_TYPE_WIDGET)
@@ -25,6 +27,29 @@ release_data (PlImageView *self)
     self->release (self->keep_alive);
   self->keep_alive = NULL;
   self->release = NULL;
+}
+
+/* Surfaces follow the data: image and truth when the image changes, the redundancy map
+ * with every scene. */
+static void
+prepare_surfaces (PlImageView *self, gboolean new_image)
+{
+  PlScene *s = &self->scene;
+  if (new_image)
+    {
+      g_clear_pointer (&self->image_surface, cairo_surface_destroy);
+      g_clear_pointer (&self->truth_surface, cairo_surface_destroy);
+      s->image_surface = s->truth_surface = NULL;
+      self->image_surface = pl_scene_make_surface (s, PL_SCENE_LAYER_IMAGE);
+      self->truth_surface = pl_scene_make_surface (s, PL_SCENE_LAYER_TRUTH);
+    }
+  g_clear_pointer (&self->coverage_surface, cairo_surface_destroy);
+  s->coverage_surface = NULL;
+  if (s->mode == PL_SCENE_INPUT)
+    self->coverage_surface = pl_scene_make_surface (s, PL_SCENE_LAYER_COVERAGE);
+  s->image_surface = self->image_surface;
+  s->truth_surface = self->truth_surface;
+  s->coverage_surface = self->coverage_surface;
 }
 
 static void
@@ -69,7 +94,11 @@ on_leave (GtkEventControllerMotion *motion, PlImageView *self)
 static void
 pl_image_view_dispose (GObject *object)
 {
-  release_data (PL_IMAGE_VIEW (object));
+  PlImageView *self = PL_IMAGE_VIEW (object);
+  release_data (self);
+  g_clear_pointer (&self->image_surface, cairo_surface_destroy);
+  g_clear_pointer (&self->truth_surface, cairo_surface_destroy);
+  g_clear_pointer (&self->coverage_surface, cairo_surface_destroy);
   G_OBJECT_CLASS (pl_image_view_parent_class)->dispose (object);
 }
 
@@ -126,8 +155,11 @@ pl_image_view_set_scene (PlImageView *self, const PlScene *scene, gpointer keep_
   next.hover_j = self->scene.hover_j;
   next.zoom = self->scene.zoom;
   gboolean resized = next.width != self->scene.width || next.height != self->scene.height;
+  gboolean new_image = resized || next.rgb != self->scene.rgb || next.labels != self->scene.labels
+                       || self->image_surface == NULL;
   release_data (self);
   self->scene = next;
+  prepare_surfaces (self, new_image);
   self->keep_alive = keep_alive;
   self->release = release;
   if (resized)

@@ -97,6 +97,32 @@ coverage_pixel (const PlScene *s, int x, int y, guint8 c[4])
   c[3] = n > 0 ? 255 : 0;
 }
 
+cairo_surface_t *
+pl_scene_make_surface (const PlScene *s, PlSceneLayer layer)
+{
+  switch (layer)
+    {
+    case PL_SCENE_LAYER_IMAGE:
+      return s->rgb != NULL ? make_surface (s, s->width, s->height, image_pixel) : NULL;
+    case PL_SCENE_LAYER_TRUTH:
+      return s->labels != NULL ? make_surface (s, s->width, s->height, truth_pixel) : NULL;
+    case PL_SCENE_LAYER_COVERAGE:
+      return s->coverage != NULL ? make_surface (s, s->width, s->height, coverage_pixel) : NULL;
+    }
+  return NULL;
+}
+
+/* The prepared surface, or a new one when the scene brings none; release with
+ * cairo_surface_destroy either way. */
+static cairo_surface_t *
+layer_surface (const PlScene *s, PlSceneLayer layer)
+{
+  cairo_surface_t *prepared = layer == PL_SCENE_LAYER_IMAGE ? s->image_surface
+                              : layer == PL_SCENE_LAYER_TRUTH ? s->truth_surface
+                                                              : s->coverage_surface;
+  return prepared != NULL ? cairo_surface_reference (prepared) : pl_scene_make_surface (s, layer);
+}
+
 /* Paints a surface of image size at the transform, nearest-neighbour, with alpha. */
 static void
 paint_image_sized (cairo_t *cr, cairo_surface_t *surface, PlSceneTransform t, double alpha)
@@ -270,7 +296,7 @@ pl_scene_draw (cairo_t *cr, const PlScene *s, double width, double height)
   gboolean hover = s->hover_i >= 0 && s->hover_j >= 0 && has_grid && s->hover_i < s->grid_h
                    && s->hover_j < s->grid_w;
 
-  cairo_surface_t *image = make_surface (s, s->width, s->height, image_pixel);
+  cairo_surface_t *image = layer_surface (s, PL_SCENE_LAYER_IMAGE);
   gboolean dim = s->mode != PL_SCENE_INPUT || (s->overlays & PL_OVERLAY_REDUNDANCY);
   paint_image_sized (cr, image, t, 1.0);
   if (dim)
@@ -289,13 +315,13 @@ pl_scene_draw (cairo_t *cr, const PlScene *s, double width, double height)
     case PL_SCENE_INPUT:
       if ((s->overlays & PL_OVERLAY_TRUTH) && s->labels != NULL)
         {
-          cairo_surface_t *truth = make_surface (s, s->width, s->height, truth_pixel);
+          cairo_surface_t *truth = layer_surface (s, PL_SCENE_LAYER_TRUTH);
           paint_image_sized (cr, truth, t, 0.45);
           cairo_surface_destroy (truth);
         }
       if ((s->overlays & PL_OVERLAY_REDUNDANCY) && s->coverage != NULL)
         {
-          cairo_surface_t *heat = make_surface (s, s->width, s->height, coverage_pixel);
+          cairo_surface_t *heat = layer_surface (s, PL_SCENE_LAYER_COVERAGE);
           paint_image_sized (cr, heat, t, 0.75);
           cairo_surface_destroy (heat);
         }
@@ -319,7 +345,7 @@ pl_scene_draw (cairo_t *cr, const PlScene *s, double width, double height)
     case PL_SCENE_TRUTH:
       if (s->labels != NULL)
         {
-          cairo_surface_t *truth = make_surface (s, s->width, s->height, truth_pixel);
+          cairo_surface_t *truth = layer_surface (s, PL_SCENE_LAYER_TRUTH);
           paint_image_sized (cr, truth, t, 0.85);
           cairo_surface_destroy (truth);
         }

@@ -62,7 +62,20 @@ typedef struct {
   /* interaction */
   int hover_i, hover_j;        /* output cell under the pointer; -1 when none */
   double zoom;                 /* 0 = fit the widget; otherwise screen px per image px */
+  /* Prepared surfaces (borrowed, may be NULL: then pl_scene_draw builds them itself, which
+   * a widget should not do at every frame). */
+  cairo_surface_t *image_surface, *truth_surface, *coverage_surface;
 } PlScene;
+
+typedef enum {
+  PL_SCENE_LAYER_IMAGE,
+  PL_SCENE_LAYER_TRUTH,
+  PL_SCENE_LAYER_COVERAGE,
+} PlSceneLayer;
+
+/* An image-sized ARGB surface of one layer of the scene (NULL when the scene has no data
+ * for it); the caller owns it. */
+cairo_surface_t *pl_scene_make_surface (const PlScene *scene, PlSceneLayer layer);
 
 /* Image → widget placement: widget = image · scale + offset. */
 typedef struct {
